@@ -1,0 +1,25 @@
+# Reproduction workflow for "Cross-Entropy Is All You Need To Invert the Data Generating Process".
+#   snakemake --cores all                                  # embedded default config (small, CPU)
+#   snakemake --cores all --configfile configs/paper.yaml  # the paper's scale
+# Every stage is a script in scripts/ (each has --help); these rules only wire them.
+
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/synthetic.smk"
+include: "rules/dislib.smk"
+include: "rules/imagenetx.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        SYNTHETIC_TARGETS,
+        DISLIB_TARGETS,
+        IMAGENETX_TARGETS,

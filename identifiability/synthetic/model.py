@@ -1,0 +1,169 @@
+"""Encoder f and head W for R independent runs held as stacked tensors.
+
+Every parameter carries a leading run dimension R; a forward pass is a handful of batched matmuls,
+so R runs (seeds, or settings sharing shapes) train in one process as if each were alone: no
+tensor mixes runs, BatchNorm statistics are per run, and Adam is element-wise.
+
+Encoder (paper / reference code): hidden widths [10d, 50d, 50d, 50d, 50d, 10d], each
+Linear -> BatchNorm1d -> LeakyReLU (slope 0.01, torch's default, as in the reference encoder;
+the Linear bias is omitted since BatchNorm cancels it), then a Linear to d outputs; optional
+unit-norm output. Head: bias-free rows w_j, optionally unit-norm. Logits: beta * <w_j, f(x)>,
+beta learnable (log-parametrised) or fixed.
+
+Speed: activations are kept feature-major, (R, C, B), so that each hidden layer is one bmm and
+one native fused BatchNorm over a contiguous (1, R*C, B) view; the cross-entropy over the N rows
+of W is fused with its gradient and chunked over the batch (``linear_cross_entropy``) so the
+(B, N) logits never exist at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+HIDDEN_FACTORS = (10, 50, 50, 50, 50, 10)
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+ENCODER_SLOPE = 0.01   # torch.nn.LeakyReLU default, as in the reference encoder
+LOGIT_CHUNK_ELEMENTS = 1 << 19   # logits per chunk of the fused cross-entropy (fits in cache)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    d: int
+    head_rows: int
+    feature_norm: bool
+    w_norm: bool
+    learn_beta: bool
+    hidden_factors: tuple[int, ...] = HIDDEN_FACTORS
+
+    @property
+    def widths(self) -> list[int]:
+        return [self.d] + [k * self.d for k in self.hidden_factors]
+
+
+def init_run_parameters(shape: ModelShape, generator: torch.Generator, beta_init: float = 1.0) -> dict[str, torch.Tensor]:
+    """Parameters of ONE run (no leading R), initialised like torch.nn.Linear (weights: out x in)."""
+    dev = generator.device
+
+    def uniform(shape_, fan_in):
+        bound = 1.0 / math.sqrt(fan_in)
+        return (torch.rand(shape_, generator=generator, device=dev) * 2 - 1) * bound
+
+    p: dict[str, torch.Tensor] = {}
+    widths = shape.widths
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        p[f"hidden{i}.weight"] = uniform((b, a), a)
+        p[f"hidden{i}.bn_weight"] = torch.ones(b, device=dev)
+        p[f"hidden{i}.bn_bias"] = torch.zeros(b, device=dev)
+    p["out.weight"] = uniform((shape.d, widths[-1]), widths[-1])
+    p["out.bias"] = uniform((shape.d,), widths[-1])
+    p["head.weight"] = uniform((shape.head_rows, shape.d), shape.d)
+    p["log_beta"] = torch.full((), math.log(beta_init), device=dev)
+    return p
+
+
+def init_run_buffers(shape: ModelShape, device) -> dict[str, torch.Tensor]:
+    b: dict[str, torch.Tensor] = {}
+    for i, width in enumerate(shape.widths[1:]):
+        b[f"hidden{i}.running_mean"] = torch.zeros(width, device=device)
+        b[f"hidden{i}.running_var"] = torch.ones(width, device=device)
+    return b
+
+
+def trainable_names(shape: ModelShape, names) -> list[str]:
+    return [n for n in names if n != "log_beta" or shape.learn_beta]
+
+
+def stack_runs(per_run: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    return {k: torch.stack([r[k] for r in per_run]).contiguous() for k in per_run[0]}
+
+
+def unstack_run(stacked: dict[str, torch.Tensor], r: int) -> dict[str, torch.Tensor]:
+    return {k: v[r].detach().clone() for k, v in stacked.items()}
+
+
+def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], shape: ModelShape,
+           x: torch.Tensor, train: bool) -> torch.Tensor:
+    """f(x) for stacked runs. ``x``: (R, B, d) -> (R, B, d).
+
+    In training mode BatchNorm uses batch statistics and updates the running buffers in place.
+    """
+    R, B, _ = x.shape
+    h = x.transpose(1, 2)                                   # (R, d, B), feature-major
+    for i in range(len(shape.hidden_factors)):
+        h = torch.bmm(params[f"hidden{i}.weight"], h)      # (R, C, B)
+        C = h.shape[1]
+        h = F.batch_norm(h.view(1, R * C, B),
+                         buffers[f"hidden{i}.running_mean"].view(R * C),
+                         buffers[f"hidden{i}.running_var"].view(R * C),
+                         params[f"hidden{i}.bn_weight"].reshape(R * C),
+                         params[f"hidden{i}.bn_bias"].reshape(R * C),
+                         training=train, momentum=BN_MOMENTUM, eps=BN_EPS).view(R, C, B)
+        h = F.leaky_relu(h, ENCODER_SLOPE, inplace=True)
+    out = torch.baddbmm(params["out.bias"].unsqueeze(2), params["out.weight"], h).transpose(1, 2)
+    return F.normalize(out, dim=-1) if shape.feature_norm else out
+
+
+def head_rows(params: dict[str, torch.Tensor], shape: ModelShape) -> torch.Tensor:
+    """The rows w_j as used in the logits: (R, K, d)."""
+    w = params["head.weight"]
+    return F.normalize(w, dim=-1) if shape.w_norm else w
+
+
+def beta(params: dict[str, torch.Tensor]) -> torch.Tensor:
+    return params["log_beta"].exp()
+
+
+def logits(params, shape: ModelShape, features: torch.Tensor) -> torch.Tensor:
+    """beta * <w_j, f(x)>: (R, B, K). For evaluation; training uses linear_cross_entropy."""
+    return torch.bmm(features, head_rows(params, shape).transpose(1, 2)) * beta(params)[:, None, None]
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """Per-run mean of -log softmax(beta * <w_j, f>)_target, with its gradient computed in the
+    same chunked pass (each chunk of logits is used while still in cache, then dropped)."""
+
+    @staticmethod
+    def forward(ctx, feats, rows, beta_, target):
+        R, B, d = feats.shape
+        K = rows.shape[1]
+        chunk = max(1, min(B, LOGIT_CHUNK_ELEMENTS // max(R * K, 1)))
+        loss = feats.new_zeros(R)
+        g_feats = torch.empty_like(feats)
+        g_rows = torch.zeros_like(rows)
+        g_beta = feats.new_zeros(R)
+        b3 = beta_[:, None, None]
+        row_offset = (torch.arange(R, device=feats.device) * K)[:, None]
+        flat_rows = rows.reshape(R * K, d)
+        for s in range(0, B, chunk):
+            f = feats[:, s:s + chunk]
+            t = target[:, s:s + chunk]
+            w_t = flat_rows[(t + row_offset).reshape(-1)].view(R, -1, d)   # rows of the targets
+            s_t = (f * w_t).sum(-1)                                        # <w_t, f>
+            logit = torch.bmm(f, rows.transpose(1, 2)).mul_(b3)
+            lse = torch.logsumexp(logit, dim=-1)
+            loss += (lse - beta_[:, None] * s_t).sum(1)
+            p = logit.sub_(lse.unsqueeze(-1)).exp_()                       # softmax, in place
+            pw = torch.bmm(p, rows)                                        # E_p[w_j]
+            g_beta += ((pw * f).sum(-1) - s_t).sum(1)
+            g_feats[:, s:s + chunk] = (pw - w_t) * b3
+            g_rows.baddbmm_(p.transpose(1, 2), f, alpha=1.0)
+            g_rows.view(R * K, d).index_add_(0, (t + row_offset).reshape(-1), f.reshape(-1, d), alpha=-1.0)
+        g_rows.mul_(b3)
+        ctx.save_for_backward(g_feats / B, g_rows / B, g_beta / B)
+        return loss / B
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        g_feats, g_rows, g_beta = ctx.saved_tensors
+        g = grad_loss[:, None, None]
+        return g_feats * g, g_rows * g, g_beta * grad_loss, None
+
+
+def linear_cross_entropy(params, shape: ModelShape, features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-run mean cross-entropy (R,) of the logits beta * <w_j, f(x)> against ``target`` (R, B)."""
+    return _LinearCrossEntropy.apply(features, head_rows(params, shape), beta(params), target)

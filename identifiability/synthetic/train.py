@@ -1,0 +1,253 @@
+"""Cross-entropy training of R stacked runs on fresh samples from their processes.
+
+The whole loop is on one screen in ``train_runs``. Each run has its own process (its seed's file),
+its own torch.Generator (labels, latents, label noise, initialisation) and its own slice of every
+parameter, so a run trained inside a batch matches the same run trained alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, asdict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from identifiability.io import atomic_path
+from identifiability.synthetic import model as M
+from identifiability.synthetic.process import Process
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    method: str = "diet"          # diet: label = instance index (N rows of W); supervised: label = class
+    feature_norm: bool = False    # unit-normalise f(x)
+    w_norm: bool = False          # unit-normalise the rows of W
+    beta: str = "learned"         # learned (the paper) | fixed (=1, the reference code)
+    steps: int = 1000
+    batch_size: int = 1024
+    lr: float = 1e-3
+    schedule: str = "cosine"      # constant | cosine (decay to 0 after warm-up)
+    warmup_steps: int = 0
+    label_noise: float = 0.0      # probability of replacing a label by a uniform draw
+    checkpoint_every: int = 500   # steps between (atomic) resume checkpoints; 0 = never
+    log_every: int = 100
+
+    def __post_init__(self):
+        if self.method not in ("diet", "supervised"):
+            raise ValueError(f"method must be diet or supervised, got {self.method!r}")
+        if self.beta not in ("learned", "fixed"):
+            raise ValueError(f"beta must be learned or fixed, got {self.beta!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
+        if not 0.0 <= self.label_noise <= 1.0:
+            raise ValueError(f"label_noise must be in [0, 1], got {self.label_noise}")
+        for name in ("steps", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainSettings":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**values)
+
+    def model_shape(self, process_settings) -> M.ModelShape:
+        rows = process_settings.N if self.method == "diet" else process_settings.clusters
+        return M.ModelShape(d=process_settings.d, head_rows=rows, feature_norm=self.feature_norm,
+                            w_norm=self.w_norm, learn_beta=self.beta == "learned")
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        if self.schedule == "constant":
+            return self.lr
+        progress = (step - self.warmup_steps) / max(self.steps - self.warmup_steps, 1)
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def run_seed(process_seed: int, train_seed_offset: int = 1_000_003) -> int:
+    """Seed of a run's training stream, derived from (but distinct from) its process seed."""
+    return int(process_seed) + train_seed_offset
+
+
+class RunBatch:
+    """State of R stacked runs: parameters, BN buffers, Adam, per-run generators, step."""
+
+    def __init__(self, settings: TrainSettings, processes: list[Process], device: torch.device):
+        shapes = {(p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
+        if len(shapes) != 1:
+            raise ValueError(f"runs trained together must share (d, N, clusters); got {sorted(shapes)}")
+        self.settings = settings
+        self.device = device
+        self.processes = [p.to(device) for p in processes]
+        for p in self.processes:
+            p.cluster_vectors = p.cluster_vectors.float()
+            p.generator_weights = p.generator_weights.float()
+        self.shape = settings.model_shape(processes[0].settings)
+        self.generators = [torch.Generator(device=device).manual_seed(run_seed(p.seed)) for p in processes]
+        params = M.stack_runs([M.init_run_parameters(self.shape, g) for g in self.generators])
+        self.buffers = M.stack_runs([M.init_run_buffers(self.shape, device) for _ in processes])
+        self.params = {k: v.requires_grad_(k in M.trainable_names(self.shape, params)) for k, v in params.items()}
+        trainable = [v for v in self.params.values() if v.requires_grad]
+        self.optimizer = torch.optim.Adam(trainable, lr=settings.lr, foreach=True)
+        self.step = 0
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.processes)
+
+    def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fresh observations (R, B, d) and targets (R, B) for one step."""
+        s, B = self.settings, self.settings.batch_size
+        n_labels = self.processes[0].settings.N
+        n_targets = n_labels if s.method == "diet" else self.processes[0].settings.clusters
+        xs, ts = [], []
+        for proc, gen in zip(self.processes, self.generators):
+            labels = torch.randint(0, n_labels, (B,), generator=gen, device=self.device)
+            _, x = proc.sample(labels, gen)
+            target = labels if s.method == "diet" else labels % proc.settings.clusters
+            if s.label_noise > 0:
+                flip = torch.rand(B, generator=gen, device=self.device) < s.label_noise
+                noise = torch.randint(0, n_targets, (B,), generator=gen, device=self.device)
+                target = torch.where(flip, noise, target)
+            xs.append(x)
+            ts.append(target)
+        return torch.stack(xs), torch.stack(ts)
+
+    def train_step(self) -> torch.Tensor:
+        """One Adam step for every run; returns the per-run loss (R,)."""
+        x, target = self.sample_batch()
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.settings.lr_at(self.step)
+        features = M.encode(self.params, self.buffers, self.shape, x, train=True)
+        per_run = M.linear_cross_entropy(self.params, self.shape, features, target)
+        self.optimizer.zero_grad(set_to_none=True)
+        per_run.sum().backward()   # each run's parameters see only its own mean loss
+        self.optimizer.step()
+        self.step += 1
+        return per_run.detach()
+
+    # ------------------------------------------------------------------ per-run state
+
+    def run_state(self, r: int) -> dict:
+        """Everything needed to resume run ``r`` alone or inside another batch."""
+        adam = {}
+        for name, p in self.params.items():
+            st = self.optimizer.state.get(p)
+            if st:
+                adam[name] = {"exp_avg": st["exp_avg"][r].clone(), "exp_avg_sq": st["exp_avg_sq"][r].clone(),
+                              "step": st["step"].clone()}
+        return {"step": self.step, "params": M.unstack_run(self.params, r),
+                "buffers": M.unstack_run(self.buffers, r), "adam": adam,
+                "generator": self.generators[r].get_state(), "settings": asdict(self.settings),
+                "process_seed": self.processes[r].seed}
+
+    def load_run_states(self, states: list[dict]) -> None:
+        steps = {s["step"] for s in states}
+        if len(steps) != 1:
+            raise ValueError(f"checkpoints of one batch are at different steps {sorted(steps)}")
+        self.step = steps.pop()
+        with torch.no_grad():
+            for name, p in self.params.items():
+                p.copy_(torch.stack([s["params"][name] for s in states]).to(self.device))
+            for name, b in self.buffers.items():
+                b.copy_(torch.stack([s["buffers"][name] for s in states]).to(self.device))
+        for name, p in self.params.items():
+            if states[0]["adam"].get(name):
+                self.optimizer.state[p] = {
+                    "step": states[0]["adam"][name]["step"].clone(),
+                    "exp_avg": torch.stack([s["adam"][name]["exp_avg"] for s in states]).to(self.device),
+                    "exp_avg_sq": torch.stack([s["adam"][name]["exp_avg_sq"] for s in states]).to(self.device)}
+        for g, s in zip(self.generators, states):
+            g.set_state(s["generator"])
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def quick_affine_r2(batch: RunBatch, r: int, x_eval: torch.Tensor, z_eval: torch.Tensor) -> float:
+    """Cheap progress signal: affine R² of z from f(x) (least squares, fit on half, test on half)."""
+    with torch.no_grad():
+        feats = M.encode({k: v[r:r + 1] for k, v in batch.params.items()},
+                         {k: v[r:r + 1] for k, v in batch.buffers.items()},
+                         batch.shape, x_eval[None], train=False)[0].double()
+    from identifiability.linear_fit import affine_r2
+    return affine_r2(feats.cpu().numpy(), z_eval.cpu().numpy())
+
+
+def train_runs(settings: TrainSettings, processes: list[Process], run_dirs: list[Path],
+               device: torch.device, eval_sets: list[dict[str, np.ndarray]] | None = None,
+               log: Callable[[str], None] = print) -> RunBatch:
+    """Train the runs (resuming from their checkpoints when all are present) and return them."""
+    batch = RunBatch(settings, processes, device)
+    ckpts = [Path(d) / "checkpoint.pt" for d in run_dirs]
+    if settings.checkpoint_every and all(c.exists() for c in ckpts):
+        states = [torch.load(c, map_location=device, weights_only=False) for c in ckpts]
+        for c, s in zip(ckpts, states):
+            if s["settings"] != asdict(settings):
+                raise ValueError(f"checkpoint {c} was written with other training settings; delete it "
+                                 "to start this run afresh")
+        batch.load_run_states(states)
+        log(f"resumed {batch.n_runs} run(s) from step {batch.step}")
+    logs = [[] for _ in run_dirs]
+    probe = None
+    if eval_sets is not None:
+        probe = [(torch.as_tensor(e["x"][:2048], dtype=torch.float32, device=device),
+                  torch.as_tensor(e["z"][:2048])) for e in eval_sets]
+    t0, step0 = time.perf_counter(), batch.step
+    while batch.step < settings.steps:
+        loss = batch.train_step()
+        step = batch.step
+        if step % settings.log_every == 0 or step == settings.steps:
+            rate = (step - step0) / (time.perf_counter() - t0)
+            betas = M.beta(batch.params).detach().cpu().tolist()
+            msg = [f"step {step}/{settings.steps}", f"{rate:.1f} steps/s"]
+            for r in range(batch.n_runs):
+                row = {"step": step, "loss": float(loss[r]), "lr": settings.lr_at(step - 1), "beta": betas[r]}
+                if probe is not None:
+                    row["affine_r2_probe"] = quick_affine_r2(batch, r, *probe[r])
+                logs[r].append(row)
+            msg.append("loss " + " ".join(f"{float(l):.3f}" for l in loss))
+            if probe is not None:
+                msg.append("R2 " + " ".join(f"{logs[r][-1]['affine_r2_probe']:.3f}" for r in range(batch.n_runs)))
+            log(" | ".join(msg))
+        if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < settings.steps:
+            for r, c in enumerate(ckpts):
+                save_checkpoint(c, batch.run_state(r))
+    for r, d in enumerate(run_dirs):
+        _append_log(Path(d) / "train_log.csv", logs[r])
+    return batch
+
+
+def _append_log(path: Path, rows: list[dict]) -> None:
+    import csv
+    old: list[dict] = []
+    if path.exists():
+        with open(path) as f:
+            old = [r for r in csv.DictReader(f)]
+    rows = old + rows
+    if not rows:
+        return
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[-1].keys()))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in rows[-1].keys()})
+
+
+def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
+    """The model file of run ``r``: parameters, buffers and the settings that made it."""
+    state = batch.run_state(r)
+    return {"params": state["params"], "buffers": state["buffers"], "train_settings": state["settings"],
+            "process_settings": process_settings, "process_seed": state["process_seed"],
+            "model_shape": asdict(batch.shape), "steps": batch.step}

@@ -1,0 +1,153 @@
+# Synthetic cluster-centric experiments (paper Sec. 4.1: Tables 2, 3, 5).
+# process file -> trained models (seeds of one setting stacked in one job) -> representations
+# -> metrics JSON per run -> tables and figures.
+import json
+
+from identifiability.synthetic.plan import build_plan, cli_args
+
+SYN = config["synthetic"]
+SYN_PLAN = build_plan(SYN) if SYN.get("enabled", True) else None
+SYN_OUT = f"{RESULTS}/synthetic"
+SYN_SEEDS = SYN_PLAN.seeds if SYN_PLAN else []
+
+
+def syn_process_file(process_id, seed):
+    return f"{SYN_OUT}/processes/{process_id}/seed{seed}.h5"
+
+
+def syn_run_file(run_id, seed, name):
+    return f"{SYN_OUT}/runs/{run_id}/seed{seed}/{name}"
+
+
+def syn_setting(wildcards):
+    return SYN_PLAN.settings[wildcards.run_id]
+
+
+SYNTHETIC_TARGETS = (
+    expand(f"{SYN_OUT}/tables/{{table}}.{{ext}}", table=list(SYN_PLAN.tables), ext=["csv", "md", "tex"])
+    + expand(f"{SYN_OUT}/figures/{{table}}.{{ext}}", table=list(SYN_PLAN.tables), ext=["pdf", "png"])
+    if SYN_PLAN
+    else []
+)
+
+
+wildcard_constraints:
+    process_id=r"[^/]+",
+    run_id=r"[^/]+",
+
+
+rule synthetic_generate:
+    output:
+        f"{SYN_OUT}/processes/{{process_id}}/seed{{seed}}.h5",
+    params:
+        args=lambda wc: cli_args(SYN_PLAN.processes[wc.process_id]),
+    log:
+        f"logs/synthetic/generate/{{process_id}}_seed{{seed}}.log",
+    benchmark:
+        f"logs/synthetic/generate/{{process_id}}_seed{{seed}}.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PY} scripts/synthetic_generate.py {params.args} --seed {wildcards.seed} --out {output} > {log} 2>&1"
+
+
+rule synthetic_train:
+    input:
+        lambda wc: [syn_process_file(syn_setting(wc).process_id, s) for s in SYN_SEEDS],
+    output:
+        models=expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/model.pt", seed=SYN_SEEDS),
+        logs=expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/train_log.csv", seed=SYN_SEEDS),
+    params:
+        args=lambda wc: cli_args(syn_setting(wc).train),
+        device=SYN.get("device", "auto"),
+    log:
+        f"logs/synthetic/train/{{run_id}}.log",
+    benchmark:
+        f"logs/synthetic/train/{{run_id}}.bench.tsv"
+    threads: THREADS
+    resources:
+        mem_mb=lambda wc: 2000 + 4 * syn_setting(wc).process.N * len(SYN_SEEDS) // 1000,
+        runtime=lambda wc: 10 + syn_setting(wc).train.steps * len(SYN_SEEDS) // 1000,
+    shell:
+        "{PY} scripts/synthetic_train.py --process {input} --out {output.models} "
+        "--device {params.device} --threads {threads} {params.args} > {log} 2>&1"
+
+
+rule synthetic_extract:
+    input:
+        models=expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/model.pt", seed=SYN_SEEDS),
+        processes=lambda wc: [syn_process_file(syn_setting(wc).process_id, s) for s in SYN_SEEDS],
+    output:
+        expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/representations.h5", seed=SYN_SEEDS),
+    params:
+        device=SYN.get("device", "auto"),
+    log:
+        f"logs/synthetic/extract/{{run_id}}.log",
+    benchmark:
+        f"logs/synthetic/extract/{{run_id}}.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "{PY} scripts/synthetic_extract.py --model {input.models} --process {input.processes} "
+        "--out {output} --device {params.device} > {log} 2>&1"
+
+
+rule synthetic_fit:
+    input:
+        f"{SYN_OUT}/runs/{{run_id}}/seed{{seed}}/representations.h5",
+    output:
+        f"{SYN_OUT}/runs/{{run_id}}/seed{{seed}}/metrics.json",
+    log:
+        f"logs/synthetic/fit/{{run_id}}_seed{{seed}}.log",
+    benchmark:
+        f"logs/synthetic/fit/{{run_id}}_seed{{seed}}.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PY} scripts/synthetic_fit.py --representations {input} --out {output} > {log} 2>&1"
+
+
+rule synthetic_table:
+    input:
+        metrics=lambda wc: [
+            syn_run_file(rid, s, "metrics.json")
+            for row in SYN_PLAN.tables[wc.table]["rows"]
+            for rid in row.runs.values()
+            for s in SYN_SEEDS
+        ],
+        layout=lambda wc: f"{SYN_OUT}/tables/{wc.table}.layout.json",
+    output:
+        multiext(f"{SYN_OUT}/tables/{{table}}", ".csv", ".md", ".tex"),
+        multiext(f"{SYN_OUT}/figures/{{table}}", ".pdf", ".png"),
+    log:
+        f"logs/synthetic/table/{{table}}.log",
+    benchmark:
+        f"logs/synthetic/table/{{table}}.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PY} scripts/synthetic_table.py --layout {input.layout} --runs-root {SYN_OUT}/runs "
+        "--paper reference/paper_results.yaml --tables-dir {SYN_OUT}/tables "
+        "--figures-dir {SYN_OUT}/figures > {log} 2>&1"
+
+
+rule synthetic_table_layout:
+    """The table's rows and the run folders behind each cell, as data for the table stage."""
+    output:
+        f"{SYN_OUT}/tables/{{table}}.layout.json",
+    params:
+        layout=lambda wc: json.dumps(SYN_PLAN.table_layout(wc.table)),
+    log:
+        f"logs/synthetic/table/{{table}}.layout.log",
+    run:
+        from identifiability.io import write_json
+
+        write_json(output[0], json.loads(params.layout))

@@ -9,6 +9,7 @@ except ConfigError as exc:
     raise WorkflowError(str(exc))
 
 RESULTS = config["results"]
+LOGS = f"{RESULTS}/logs"  # logs and benchmark timings live beside the results they explain
 PY = sys.executable  # the interpreter running snakemake: the project's environment
 THREADS = config.get("threads", 2)
 

@@ -42,9 +42,9 @@ rule synthetic_generate:
     params:
         args=lambda wc: cli_args(SYN_PLAN.processes[wc.process_id]),
     log:
-        f"logs/synthetic/generate/{{process_id}}_seed{{seed}}.log",
+        f"{LOGS}/synthetic/generate/{{process_id}}_seed{{seed}}.log",
     benchmark:
-        f"logs/synthetic/generate/{{process_id}}_seed{{seed}}.bench.tsv"
+        f"{LOGS}/synthetic/generate/{{process_id}}_seed{{seed}}.bench.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -63,9 +63,9 @@ rule synthetic_train:
         args=lambda wc: cli_args(syn_setting(wc).train),
         device=SYN.get("device", "auto"),
     log:
-        f"logs/synthetic/train/{{run_id}}.log",
+        f"{LOGS}/synthetic/train/{{run_id}}.log",
     benchmark:
-        f"logs/synthetic/train/{{run_id}}.bench.tsv"
+        f"{LOGS}/synthetic/train/{{run_id}}.bench.tsv"
     threads: THREADS
     resources:
         mem_mb=lambda wc: 2000 + 4 * syn_setting(wc).process.N * len(SYN_SEEDS) // 1000,
@@ -84,9 +84,9 @@ rule synthetic_extract:
     params:
         device=SYN.get("device", "auto"),
     log:
-        f"logs/synthetic/extract/{{run_id}}.log",
+        f"{LOGS}/synthetic/extract/{{run_id}}.log",
     benchmark:
-        f"logs/synthetic/extract/{{run_id}}.bench.tsv"
+        f"{LOGS}/synthetic/extract/{{run_id}}.bench.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -102,9 +102,9 @@ rule synthetic_fit:
     output:
         f"{SYN_OUT}/runs/{{run_id}}/seed{{seed}}/metrics.json",
     log:
-        f"logs/synthetic/fit/{{run_id}}_seed{{seed}}.log",
+        f"{LOGS}/synthetic/fit/{{run_id}}_seed{{seed}}.log",
     benchmark:
-        f"logs/synthetic/fit/{{run_id}}_seed{{seed}}.bench.tsv"
+        f"{LOGS}/synthetic/fit/{{run_id}}_seed{{seed}}.bench.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -126,9 +126,9 @@ rule synthetic_table:
         multiext(f"{SYN_OUT}/tables/{{table}}", ".csv", ".md", ".tex"),
         multiext(f"{SYN_OUT}/figures/{{table}}", ".pdf", ".png"),
     log:
-        f"logs/synthetic/table/{{table}}.log",
+        f"{LOGS}/synthetic/table/{{table}}.log",
     benchmark:
-        f"logs/synthetic/table/{{table}}.bench.tsv"
+        f"{LOGS}/synthetic/table/{{table}}.bench.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -146,7 +146,7 @@ rule synthetic_table_layout:
     params:
         layout=lambda wc: json.dumps(SYN_PLAN.table_layout(wc.table)),
     log:
-        f"logs/synthetic/table/{{table}}.layout.log",
+        f"{LOGS}/synthetic/table/{{table}}.layout.log",
     run:
         from identifiability.io import write_json
 

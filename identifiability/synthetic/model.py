@@ -144,14 +144,17 @@ class _LinearCrossEntropy(torch.autograd.Function):
             t = target[:, s:s + chunk]
             w_t = flat_rows[(t + row_offset).reshape(-1)].view(R, -1, d)   # rows of the targets
             s_t = (f * w_t).sum(-1)                                        # <w_t, f>
-            logit = torch.bmm(f, rows.transpose(1, 2)).mul_(b3)
-            lse = torch.logsumexp(logit, dim=-1)
-            loss += (lse - beta_[:, None] * s_t).sum(1)
-            p = logit.sub_(lse.unsqueeze(-1)).exp_()                       # softmax, in place
+            p = torch.bmm(f, rows.transpose(1, 2)).mul_(b3)                # logits (R, b, K)
+            m = p.amax(dim=-1, keepdim=True)
+            p.sub_(m).exp_()
+            z = p.sum(dim=-1, keepdim=True)
+            p.div_(z)                                                      # softmax, in place
+            loss += (m.squeeze(-1) + z.log().squeeze(-1) - beta_[:, None] * s_t).sum(1)
             pw = torch.bmm(p, rows)                                        # E_p[w_j]
             g_beta += ((pw * f).sum(-1) - s_t).sum(1)
             g_feats[:, s:s + chunk] = (pw - w_t) * b3
-            g_rows.baddbmm_(p.transpose(1, 2), f, alpha=1.0)
+            # sum_b p_bj f_b: computed as (f^T p)^T, the fast orientation for a skinny matmul
+            g_rows += torch.bmm(f.transpose(1, 2), p).transpose(1, 2)
             g_rows.view(R * K, d).index_add_(0, (t + row_offset).reshape(-1), f.reshape(-1, d), alpha=-1.0)
         g_rows.mul_(b3)
         ctx.save_for_backward(g_feats / B, g_rows / B, g_beta / B)

@@ -1,0 +1,45 @@
+import numpy as np
+from scipy.stats import ortho_group
+
+from identifiability import linear_fit
+
+
+def test_exact_affine_map_gives_r2_one():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4000, 5))
+    A = rng.normal(size=(5, 5))
+    rep = z @ A + 3.0
+    assert linear_fit.affine_r2(rep, z) > 0.999999
+    # without intercept the offset hurts
+    assert linear_fit.orthogonal_r2(rep, z) < linear_fit.affine_r2(rep, z)
+
+
+def test_noise_gives_r2_near_zero():
+    rng = np.random.default_rng(1)
+    assert abs(linear_fit.affine_r2(rng.normal(size=(4000, 5)), rng.normal(size=(4000, 5)))) < 0.01
+
+
+def test_singular_value_mae_zero_for_scaled_rotation_positive_otherwise():
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(4000, 5))
+    O = ortho_group.rvs(5, random_state=3)
+    assert linear_fit.singular_value_mae(7.0 * z @ O, z) < 1e-8
+    skew = np.diag([1.0, 1.0, 1.0, 1.0, 4.0])
+    assert linear_fit.singular_value_mae(z @ skew @ O, z) > 0.2
+
+
+def test_pearson_decoding():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 10))
+    y = x @ rng.normal(size=10)
+    assert linear_fit.pearson_decoding(x[:1000], y[:1000], x[1000:], y[1000:]) > 0.999
+    assert abs(linear_fit.pearson_decoding(x[:1000], rng.normal(size=1000), x[1000:], rng.normal(size=1000))) < 0.15
+
+
+def test_within_class_collapse():
+    rng = np.random.default_rng(4)
+    centres = rng.normal(size=(10, 5))
+    classes = np.arange(200) % 10
+    assert linear_fit.within_class_collapse(centres[classes], classes) < 1e-12
+    noisy = centres[classes] + rng.normal(size=(200, 5))
+    assert 0.2 < linear_fit.within_class_collapse(noisy, classes) < 1.0

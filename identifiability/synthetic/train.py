@@ -198,8 +198,10 @@ def train_runs(settings: TrainSettings, processes: list[Process], run_dirs: list
                 raise ValueError(f"checkpoint {c} was written with other training settings; delete it "
                                  "to start this run afresh")
         batch.load_run_states(states)
+        logs = [list(s.get("log", [])) for s in states]
         log(f"resumed {batch.n_runs} run(s) from step {batch.step}")
-    logs = [[] for _ in run_dirs]
+    else:
+        logs = [[] for _ in run_dirs]
     probe = None
     if eval_sets is not None:
         probe = [(torch.as_tensor(e["x"][:2048], dtype=torch.float32, device=device),
@@ -223,19 +225,14 @@ def train_runs(settings: TrainSettings, processes: list[Process], run_dirs: list
             log(" | ".join(msg))
         if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < settings.steps:
             for r, c in enumerate(ckpts):
-                save_checkpoint(c, batch.run_state(r))
+                save_checkpoint(c, {**batch.run_state(r), "log": logs[r]})
     for r, d in enumerate(run_dirs):
-        _append_log(Path(d) / "train_log.csv", logs[r])
+        _write_log(Path(d) / "train_log.csv", logs[r])
     return batch
 
 
-def _append_log(path: Path, rows: list[dict]) -> None:
+def _write_log(path: Path, rows: list[dict]) -> None:
     import csv
-    old: list[dict] = []
-    if path.exists():
-        with open(path) as f:
-            old = [r for r in csv.DictReader(f)]
-    rows = old + rows
     if not rows:
         return
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:

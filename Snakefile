@@ -8,7 +8,12 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-configfile: "config.yaml"
+# The embedded default, unless a config is given with --configfile (then that file alone is the
+# config: no keys of config.yaml leak into it).
+if not config:
+
+    configfile: "config.yaml"
+
 
 
 include: "rules/common.smk"

@@ -78,7 +78,7 @@ def main():
         total_cpu += twins * cpu_h
         print(f"{name:18s} {decode_s * 1e3:24.1f} {fwd:14.2f} {gflop:10.2f} {cpu_h:15.1f} "
               f"{gpu_s / 60:16.1f}")
-    print(f"# pretrained resnet50 / vit_b_16 cost the same as their random twins.")
+    print("# pretrained resnet50 / vit_b_16 cost the same as their random twins.")
     print(f"# full extraction, all 5 representations (46,110 images each): about {total_cpu:.0f} h "
           f"on this CPU; projected on one GPU: about {total_gpu / 60:.0f} min (assumptions: {args.gpu_tflops:g} "
           f"TFLOP/s sustained, {args.loader_workers} decoding workers at this CPU's per-core "

@@ -92,7 +92,6 @@ def reference_style_step_time(N: int, reps: int, B: int = 1024) -> float:
 def steps_to_r2(target: float, settings: TrainSettings, seed: int):
     proc, ev = create_process(ProcessSettings(), seed)
     t0 = time.perf_counter()
-    hit = {}
 
     def log(msg):
         pass

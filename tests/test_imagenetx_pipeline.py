@@ -16,7 +16,8 @@ import torch
 
 from identifiability.imagenetx import models
 from identifiability.imagenetx.annotations import FACTORS, load_annotations
-from identifiability.imagenetx.extract import extract, partial_path, read_features
+from identifiability.imagenetx.extract import extract, partial_path
+from identifiability.imagenetx.features import read_features
 
 sys.path.insert(0, str(Path(__file__).parent))
 from imagenetx_photos import make_image_dir  # noqa: E402

@@ -1,11 +1,13 @@
 """End-to-end runs of the Snakemake workflow on the tiny config (configs/test.yaml)."""
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 
 import pandas as pd
+import torch
 import pytest
 
 from conftest import snakemake
@@ -36,7 +38,8 @@ def test_tiny_workflow_end_to_end_and_cached(workflow_copy):
     cfg = (workflow_copy / "config.yaml").read_text().replace("seeds: [0, 1]", "seeds: [0, 1, 2]")
     (workflow_copy / "config.yaml").write_text(cfg)
     plan = snakemake(workflow_copy, "-n")
-    assert "synthetic_generate" in plan.stdout
+    out = plan.stdout + plan.stderr
+    assert "synthetic_generate" in out and "synthetic_train" in out
 
 
 @pytest.mark.slow
@@ -50,12 +53,10 @@ def test_interrupted_workflow_completes_on_rerun(workflow_copy):
     while time.time() < deadline and not list(runs.glob("*/seed*/checkpoint.pt")):
         time.sleep(0.2)
     assert list(runs.glob("*/seed*/checkpoint.pt")), "training never wrote a checkpoint"
-    import os
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
-    assert not list(runs.glob("*/seed*/model.pt")) or True
     # no finished-looking file from the killed job: every model present is complete and loadable
-    import torch
+
     for model in runs.glob("*/seed*/model.pt"):
         assert torch.load(model, weights_only=False)["steps"] == 3000
     # the rerun (the workflow profile sets rerun-incomplete) completes from the checkpoints

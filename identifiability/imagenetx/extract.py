@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from identifiability.imagenetx.features import FEATURES_HINT, read_features  # noqa: F401
+
 from identifiability.imagenetx.images import load_rgb
 from identifiability.imagenetx.models import Representation
 from identifiability.io import provenance

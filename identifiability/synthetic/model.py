@@ -131,7 +131,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def forward(ctx, feats, rows, beta_, target):
         R, B, d = feats.shape
         K = rows.shape[1]
-        chunk = max(1, min(B, LOGIT_CHUNK_ELEMENTS // max(R * K, 1)))
+        chunk = max(16, min(B, LOGIT_CHUNK_ELEMENTS // max(R * K, 1)))
         loss = feats.new_zeros(R)
         g_feats = torch.empty_like(feats)
         g_rows = torch.zeros_like(rows)

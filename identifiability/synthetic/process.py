@@ -7,13 +7,13 @@ evaluation samples (labels, classes, latents z, observations x).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, asdict
 
 import numpy as np
 import torch
 
+from identifiability.settings import StrictSettings
 from identifiability.io import provenance, read_hdf5, write_hdf5
 from identifiability.synthetic.generator import apply_generator, build_generator_weights
 from identifiability.synthetic.latents import (CONDITIONAL_PARAMS, CONDITIONALS, project,
@@ -23,7 +23,7 @@ PROCESS_HINT = "Re-create it with scripts/synthetic_generate.py (or let snakemak
 
 
 @dataclass(frozen=True)
-class ProcessSettings:
+class ProcessSettings(StrictSettings):
     """Settings of the cluster-centric data generating process (defaults: reference code)."""
     d: int = 5                         # latent (and observation) dimension
     clusters: int = 100                # number of classes |C|
@@ -51,14 +51,6 @@ class ProcessSettings:
 
     def conditional_params(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in CONDITIONAL_PARAMS[self.conditional]}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ProcessSettings":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown process settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
 
 
 @dataclass

@@ -7,7 +7,6 @@ parameter, so a run trained inside a batch matches the same run trained alone.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, asdict
@@ -16,15 +15,15 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from identifiability.settings import StrictSettings
 from identifiability.io import atomic_path
 from identifiability.synthetic import model as M
 from identifiability.synthetic.process import Process
 
 
 @dataclass(frozen=True)
-class TrainSettings:
+class TrainSettings(StrictSettings):
     method: str = "diet"          # diet: label = instance index (N rows of W); supervised: label = class
     feature_norm: bool = False    # unit-normalise f(x)
     w_norm: bool = False          # unit-normalise the rows of W
@@ -50,14 +49,6 @@ class TrainSettings:
         for name in ("steps", "batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainSettings":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**values)
 
     def model_shape(self, process_settings) -> M.ModelShape:
         rows = process_settings.N if self.method == "diet" else process_settings.clusters

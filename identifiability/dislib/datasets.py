@@ -131,8 +131,8 @@ def missing_files_message(name: str, data_dir: str | Path, missing: list[str]) -
     lines.append(f"Put the public files under {data_dir} as: " + ", ".join(spec.files) + ".")
     lines.append("Get them from: " + " ; ".join(spec.urls)
                  + (f" ({spec.note})" if spec.note else "") + ".")
-    lines.append(f"With internet access, `snakemake dislib_download --config ...` fetches them "
-                 f"(see docs/dislib.md); or run the default procedural dSprites stand-in offline.")
+    lines.append("With internet access, `snakemake dislib_download --config ...` fetches them "
+                 "(see docs/dislib.md); or run the default procedural dSprites stand-in offline.")
     return " ".join(lines)
 
 

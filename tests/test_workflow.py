@@ -63,3 +63,12 @@ def test_interrupted_workflow_completes_on_rerun(workflow_copy):
     snakemake(workflow_copy, timeout=1800)
     assert (workflow_copy / "results" / "synthetic" / "tables" / "table3.csv").exists()
     assert not list(runs.glob("*/seed*/checkpoint.pt"))
+
+
+def test_bad_config_stops_before_any_job_with_the_key_named(workflow_copy):
+    cfg = (workflow_copy / "config.yaml").read_text().replace("lr: 0.003", "lr: -0.003")
+    (workflow_copy / "config.yaml").write_text(cfg)
+    proc = snakemake(workflow_copy, "-n", check=False)
+    assert proc.returncode != 0
+    assert "synthetic.train.lr" in proc.stdout + proc.stderr
+    assert not (workflow_copy / "results").exists()

@@ -31,6 +31,10 @@ SYNTHETIC_TARGETS = (
 )
 
 
+localrules:
+    synthetic_table_layout,
+
+
 wildcard_constraints:
     process_id=r"[^/]+",
     run_id=r"[^/]+",

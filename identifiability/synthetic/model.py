@@ -10,8 +10,8 @@ the Linear bias is omitted since BatchNorm cancels it), then a Linear to d outpu
 unit-norm output. Head: bias-free rows w_j, optionally unit-norm. Logits: beta * <w_j, f(x)>,
 beta learnable (log-parametrised) or fixed.
 
-Speed: activations are kept feature-major, (R, C, B), so that each hidden layer is one bmm and
-one native fused BatchNorm over a contiguous (1, R*C, B) view; the cross-entropy over the N rows
+Speed: each hidden layer is one bmm and one native fused BatchNorm over a (B, R*C) matrix (the
+layout torch's BatchNorm kernel is fastest on); the cross-entropy over the N rows
 of W is fused with its gradient and chunked over the batch (``linear_cross_entropy``) so the
 (B, N) logits never exist at once.
 """
@@ -93,18 +93,20 @@ def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], sh
     In training mode BatchNorm uses batch statistics and updates the running buffers in place.
     """
     R, B, _ = x.shape
-    h = x.transpose(1, 2)                                   # (R, d, B), feature-major
+    h = x                                                   # (R, B, d)
     for i in range(len(shape.hidden_factors)):
-        h = torch.bmm(params[f"hidden{i}.weight"], h)      # (R, C, B)
-        C = h.shape[1]
-        h = F.batch_norm(h.view(1, R * C, B),
-                         buffers[f"hidden{i}.running_mean"].view(R * C),
-                         buffers[f"hidden{i}.running_var"].view(R * C),
-                         params[f"hidden{i}.bn_weight"].reshape(R * C),
-                         params[f"hidden{i}.bn_bias"].reshape(R * C),
-                         training=train, momentum=BN_MOMENTUM, eps=BN_EPS).view(R, C, B)
-        h = F.leaky_relu(h, ENCODER_SLOPE, inplace=True)
-    out = torch.baddbmm(params["out.bias"].unsqueeze(2), params["out.weight"], h).transpose(1, 2)
+        h = torch.bmm(h, params[f"hidden{i}.weight"].transpose(1, 2))   # (R, B, C)
+        C = h.shape[-1]
+        # BatchNorm on a (B, R*C) matrix: torch's fastest BatchNorm kernel, and per-run statistics
+        # because every (run, channel) pair is its own column (a copy only when R > 1)
+        h2 = F.batch_norm(h.transpose(0, 1).reshape(B, R * C),
+                          buffers[f"hidden{i}.running_mean"].view(R * C),
+                          buffers[f"hidden{i}.running_var"].view(R * C),
+                          params[f"hidden{i}.bn_weight"].reshape(R * C),
+                          params[f"hidden{i}.bn_bias"].reshape(R * C),
+                          training=train, momentum=BN_MOMENTUM, eps=BN_EPS)
+        h = F.leaky_relu(h2, ENCODER_SLOPE, inplace=True).view(B, R, C).transpose(0, 1)
+    out = torch.baddbmm(params["out.bias"].unsqueeze(1), h, params["out.weight"].transpose(1, 2))
     return F.normalize(out, dim=-1) if shape.feature_norm else out
 
 

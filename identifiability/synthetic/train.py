@@ -72,7 +72,8 @@ def run_seed(process_seed: int, train_seed_offset: int = 1_000_003) -> int:
 class RunBatch:
     """State of R stacked runs: parameters, BN buffers, Adam, per-run generators, step."""
 
-    def __init__(self, settings: TrainSettings, processes: list[Process], device: torch.device):
+    def __init__(self, settings: TrainSettings, processes: list[Process], device: torch.device,
+                 dtype: torch.dtype = torch.float32):
         shapes = {(p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
         if len(shapes) != 1:
             raise ValueError(f"runs trained together must share (d, N, clusters); got {sorted(shapes)}")
@@ -80,15 +81,17 @@ class RunBatch:
         self.device = device
         self.processes = [p.to(device) for p in processes]
         for p in self.processes:
-            p.cluster_vectors = p.cluster_vectors.float()
-            p.generator_weights = p.generator_weights.float()
+            p.cluster_vectors = p.cluster_vectors.to(dtype)
+            p.generator_weights = p.generator_weights.to(dtype)
         self.shape = settings.model_shape(processes[0].settings)
         self.generators = [torch.Generator(device=device).manual_seed(run_seed(p.seed)) for p in processes]
         params = M.stack_runs([M.init_run_parameters(self.shape, g) for g in self.generators])
-        self.buffers = M.stack_runs([M.init_run_buffers(self.shape, device) for _ in processes])
+        params = {k: v.to(dtype) for k, v in params.items()}
+        self.buffers = {k: v.to(dtype) for k, v in
+                        M.stack_runs([M.init_run_buffers(self.shape, device) for _ in processes]).items()}
         self.params = {k: v.requires_grad_(k in M.trainable_names(self.shape, params)) for k, v in params.items()}
         trainable = [v for v in self.params.values() if v.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=settings.lr, foreach=True)
+        self.optimizer = torch.optim.Adam(trainable, lr=settings.lr, fused=True)  # one kernel per step
         self.step = 0
 
     @property

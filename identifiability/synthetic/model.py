@@ -148,15 +148,17 @@ class _LinearCrossEntropy(torch.autograd.Function):
             s_t = (f * w_t).sum(-1)                                        # <w_t, f>
             p = torch.bmm(f, rows.transpose(1, 2)).mul_(b3)                # logits (R, b, K)
             m = p.amax(dim=-1, keepdim=True)
-            p.sub_(m).exp_()
+            # clamp: exp of very negative logits would give denormal floats, which the CPU
+            # computes ~10x slower; below exp(-80) ~ 1e-35 a probability is 0 for every purpose
+            p.sub_(m).clamp_(min=-80.0).exp_()                             # unnormalised softmax
             z = p.sum(dim=-1, keepdim=True)
-            p.div_(z)                                                      # softmax, in place
             loss += (m.squeeze(-1) + z.log().squeeze(-1) - beta_[:, None] * s_t).sum(1)
-            pw = torch.bmm(p, rows)                                        # E_p[w_j]
+            # skinny products in the orientation BLAS does fast: (d x K)(K x b), (d x b)(b x K);
+            # the softmax normalisation 1/z is folded into the small factors
+            pw = torch.bmm(rows.transpose(1, 2), p.transpose(1, 2)).transpose(1, 2) / z   # E_p[w_j]
             g_beta += ((pw * f).sum(-1) - s_t).sum(1)
             g_feats[:, s:s + chunk] = (pw - w_t) * b3
-            # sum_b p_bj f_b: computed as (f^T p)^T, the fast orientation for a skinny matmul
-            g_rows += torch.bmm(f.transpose(1, 2), p).transpose(1, 2)
+            g_rows += torch.bmm((f / z).transpose(1, 2), p).transpose(1, 2)
             g_rows.view(R * K, d).index_add_(0, (t + row_offset).reshape(-1), f.reshape(-1, d), alpha=-1.0)
         g_rows.mul_(b3)
         ctx.save_for_backward(g_feats / B, g_rows / B, g_beta / B)

@@ -59,7 +59,9 @@ def test_interrupted_workflow_completes_on_rerun(workflow_copy):
 
     for model in runs.glob("*/seed*/model.pt"):
         assert torch.load(model, weights_only=False)["steps"] == 3000
-    # the rerun (the workflow profile sets rerun-incomplete) completes from the checkpoints
+    # a hard kill (power loss, preemption) leaves Snakemake's lock behind: unlock, then rerun;
+    # the workflow profile sets rerun-incomplete, and training resumes from the checkpoints
+    snakemake(workflow_copy, "--unlock")
     snakemake(workflow_copy, timeout=1800)
     assert (workflow_copy / "results" / "synthetic" / "tables" / "table3.csv").exists()
     assert not list(runs.glob("*/seed*/checkpoint.pt"))

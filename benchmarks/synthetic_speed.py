@@ -133,7 +133,10 @@ def main() -> None:
           f"{1 / base[1000]:.1f} run-steps/s ({base[1000] * R / t_stack:.2f}x)")
     if not args.skip_convergence:
         print()
-        settings = TrainSettings(steps=1000, lr=0.003, warmup_steps=50, schedule="cosine", log_every=100,
+        print("reference (measured on this machine class, one seed, constant lr 1e-3, the reference code): "
+              "affine R² 0.96 after 2,000 steps, 0.98 after about 4,000 steps")
+        print()
+        settings = TrainSettings(steps=1000, lr=0.01, warmup_steps=100, schedule="cosine", log_every=50,
                                  checkpoint_every=0)
         print(f"convergence at the baseline (DIET, W free), schedule: steps={settings.steps}, lr={settings.lr}, "
               f"warm-up {settings.warmup_steps}, cosine; probe = affine R² on 2048 held-out samples")

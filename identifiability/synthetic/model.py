@@ -86,6 +86,13 @@ def unstack_run(stacked: dict[str, torch.Tensor], r: int) -> dict[str, torch.Ten
     return {k: v[r].detach().clone() for k, v in stacked.items()}
 
 
+def _linear(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """h @ weight^T per run: (R, B, in) x (R, out, in) -> (R, B, out); a plain mm when R == 1."""
+    if h.shape[0] == 1:
+        return torch.mm(h[0], weight[0].t()).unsqueeze(0)
+    return torch.bmm(h, weight.transpose(1, 2))
+
+
 def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], shape: ModelShape,
            x: torch.Tensor, train: bool) -> torch.Tensor:
     """f(x) for stacked runs. ``x``: (R, B, d) -> (R, B, d).
@@ -95,7 +102,7 @@ def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], sh
     R, B, _ = x.shape
     h = x                                                   # (R, B, d)
     for i in range(len(shape.hidden_factors)):
-        h = torch.bmm(h, params[f"hidden{i}.weight"].transpose(1, 2))   # (R, B, C)
+        h = _linear(h, params[f"hidden{i}.weight"])                      # (R, B, C)
         C = h.shape[-1]
         # BatchNorm on a (B, R*C) matrix: torch's fastest BatchNorm kernel, and per-run statistics
         # because every (run, channel) pair is its own column (a copy only when R > 1)

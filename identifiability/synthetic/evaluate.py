@@ -71,13 +71,16 @@ def compute_metrics(path) -> dict:
     perm = np.random.default_rng(0).permutation(rows.shape[0])
     rows, v = rows[perm], v[perm]
     kappa = meta["process_settings"].get("kappa")
+    # a W -> v_c fit needs more rows in its fitting half than parameters (d + 1 per output);
+    # with fewer (e.g. supervised with 10 classes) the R² is meaningless and reported as NaN
+    w_ok = rows.shape[0] // 2 >= 2 * (rows.shape[1] + 1)
     out = {
         "affine_r2_z": linear_fit.affine_r2(z_hat, z),
         "orthogonal_r2_z": linear_fit.orthogonal_r2(z_hat, z),
         "mae_z": linear_fit.singular_value_mae(z_hat, z),
-        "affine_r2_w": linear_fit.affine_r2(rows, v) if rows.shape[0] >= 4 else float("nan"),
-        "orthogonal_r2_w": linear_fit.orthogonal_r2(rows, v) if rows.shape[0] >= 4 else float("nan"),
-        "mae_w": linear_fit.singular_value_mae(rows, v) if rows.shape[0] >= 4 else float("nan"),
+        "affine_r2_w": linear_fit.affine_r2(rows, v) if w_ok else float("nan"),
+        "orthogonal_r2_w": linear_fit.orthogonal_r2(rows, v) if w_ok else float("nan"),
+        "mae_w": linear_fit.singular_value_mae(rows, v) if w_ok else float("nan"),
         "w_collapse": linear_fit.within_class_collapse(arrays["w_rows"], arrays["w_row_classes"]),
         "beta": float(arrays["beta"]),
         "beta_over_kappa": float(arrays["beta"]) / kappa if kappa else float("nan"),

@@ -133,10 +133,11 @@ def figure(layout: dict, summary: pd.DataFrame):
                        label="paper")
             ax.set_ylim(0, 102)
             ax.axhline(100, color="grey", lw=0.5)
-            ax.set_title(f"{layout['title']} {('(' + prefix + ')') if prefix else ''}: {what}", fontsize=9)
+            ax.set_title(f"{('(' + prefix + ') ') if prefix else ''}{what}", fontsize=9)
             ax.set_xticks(x, [r + ("" if ok else " †") for r, ok in zip(summary["row"], summary["assumptions_hold"])],
                           rotation=45, ha="right", fontsize=8)
     axes[0, 0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(layout["title"], fontsize=10)
     fig.text(0.01, 0.0, "† conditional outside the theory's assumptions (not vMF)", fontsize=7)
     fig.tight_layout()
     return fig

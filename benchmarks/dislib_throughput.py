@@ -51,7 +51,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(f"# DisLib training throughput, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{args.threads} threads of {os.cpu_count()} cores (shared machine: other jobs were running), "
+          f"{args.threads} threads of {os.cpu_count()} cores, "
           f"batch {args.batch}, {args.steps} timed steps")
     rates = {}
     for model in ("mlp", "resnet18"):

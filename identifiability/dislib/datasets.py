@@ -38,6 +38,10 @@ _NORB_URL = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
 CARS3D_ARCHIVE_URL = "http://www.scottreed.info/files/nips2015-analogy-data.tar.gz"
 N_CARS = 183
 
+# MPI3D toy and real share one factor grid
+MPI3D_FACTORS = ("objCol", "objShape", "objSize", "cameraHeight", "backCol", "posX", "posY")
+MPI3D_SIZES = (6, 6, 2, 3, 3, 40, 40)
+
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
     DatasetSpec(
         "dsprites", "dSprites",
@@ -61,16 +65,14 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in [
         paper_key="shapes3d"),
     DatasetSpec(
         "mpi3d_toy", "MPI3D toy",
-        ("objCol", "objShape", "objSize", "cameraHeight", "backCol", "posX", "posY"),
-        (6, 6, 2, 3, 3, 40, 40),
+        MPI3D_FACTORS, MPI3D_SIZES,
         "objShape", ("posX", "posY"), 3,
         ("mpi3d_toy/mpi3d_toy.npz",),
         ("https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/mpi3d_toy.npz",),
         paper_key="mpi3d"),
     DatasetSpec(
         "mpi3d_real", "MPI3D real",
-        ("objCol", "objShape", "objSize", "cameraHeight", "backCol", "posX", "posY"),
-        (6, 6, 2, 3, 3, 40, 40),
+        MPI3D_FACTORS, MPI3D_SIZES,
         "objShape", ("posX", "posY"), 3,
         ("mpi3d_real/mpi3d_real.npz",),
         ("https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/mpi3d_real.npz",),

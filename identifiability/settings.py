@@ -15,4 +15,9 @@ class StrictSettings:
         if unknown:
             kind = cls.__name__.replace("Settings", "").lower()
             raise ValueError(f"unknown {kind} settings {sorted(unknown)}; known: {sorted(known)}")
+        # 10 and 10.0 are one setting (same run folder, same hash): ints become floats where the
+        # field is a float
+        floats = {f.name for f in dataclasses.fields(cls) if f.type in (float, "float")}
+        values = {k: float(v) if k in floats and isinstance(v, int) and not isinstance(v, bool) else v
+                  for k, v in values.items()}
         return cls(**values)

@@ -1,7 +1,8 @@
-# Synthetic cluster-centric experiments (paper Sec. 4.1: Tables 2, 3, 5).
+# Synthetic cluster-centric experiments (paper Sec. 4.1: Tables 2, 3, 5; Appendix D Figs 4-6).
 # process file -> trained models (seeds of one setting stacked in one job) -> representations
-# -> metrics JSON per run -> tables and figures.
+# -> metrics JSON per run -> tables, sweeps (Appendix D) and figures.
 import json
+import re
 
 from identifiability.synthetic.plan import build_plan, cli_args
 
@@ -25,19 +26,34 @@ def syn_setting(wildcards):
 
 SYNTHETIC_TARGETS = (
     expand(f"{SYN_OUT}/tables/{{table}}.{{ext}}", table=list(SYN_PLAN.tables), ext=["csv", "md", "tex"])
-    + expand(f"{SYN_OUT}/figures/{{table}}.{{ext}}", table=list(SYN_PLAN.tables), ext=["pdf", "png"])
+    + expand(f"{SYN_OUT}/sweeps/{{sweep}}.{{ext}}", sweep=list(SYN_PLAN.sweeps), ext=["csv", "md", "tex"])
+    + expand(
+        f"{SYN_OUT}/figures/{{name}}.{{ext}}", name=[*SYN_PLAN.tables, *SYN_PLAN.sweeps], ext=["pdf", "png"]
+    )
     if SYN_PLAN
     else []
 )
 
 
+def syn_metrics_files(kind, name):
+    return [syn_run_file(rid, s, "metrics.json") for rid in SYN_PLAN.run_ids(kind, name) for s in SYN_SEEDS]
+
+
 localrules:
     synthetic_table_layout,
+    synthetic_sweep_layout,
+
+
+def syn_names(names):
+    """A wildcard pattern matching exactly these names (tables and sweeps share figures/)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
 wildcard_constraints:
     process_id=r"[^/]+",
     run_id=r"[^/]+",
+    table=syn_names(SYN_PLAN.tables if SYN_PLAN else []),
+    sweep=syn_names(SYN_PLAN.sweeps if SYN_PLAN else []),
 
 
 rule synthetic_generate:
@@ -119,12 +135,7 @@ rule synthetic_fit:
 
 rule synthetic_table:
     input:
-        metrics=lambda wc: [
-            syn_run_file(rid, s, "metrics.json")
-            for row in SYN_PLAN.tables[wc.table]["rows"]
-            for rid in row.runs.values()
-            for s in SYN_SEEDS
-        ],
+        metrics=lambda wc: syn_metrics_files("table", wc.table),
         layout=lambda wc: f"{SYN_OUT}/tables/{wc.table}.layout.json",
     output:
         multiext(f"{SYN_OUT}/tables/{{table}}", ".csv", ".md", ".tex"),
@@ -151,6 +162,41 @@ rule synthetic_table_layout:
         layout=lambda wc: json.dumps(SYN_PLAN.table_layout(wc.table)),
     log:
         f"{LOGS}/synthetic/table/{{table}}.layout.log",
+    run:
+        from identifiability.io import write_json
+
+        write_json(output[0], json.loads(params.layout))
+
+
+rule synthetic_sweep:
+    input:
+        metrics=lambda wc: syn_metrics_files("sweep", wc.sweep),
+        layout=lambda wc: f"{SYN_OUT}/sweeps/{wc.sweep}.layout.json",
+    output:
+        multiext(f"{SYN_OUT}/sweeps/{{sweep}}", ".csv", ".md", ".tex"),
+        multiext(f"{SYN_OUT}/sweeps/{{sweep}}_claims", ".csv", ".md", ".tex"),
+        multiext(f"{SYN_OUT}/figures/{{sweep}}", ".pdf", ".png"),
+    log:
+        f"{LOGS}/synthetic/sweep/{{sweep}}.log",
+    benchmark:
+        f"{LOGS}/synthetic/sweep/{{sweep}}.bench.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PY} scripts/synthetic_sweep.py --layout {input.layout} --runs-root {SYN_OUT}/runs "
+        "--sweeps-dir {SYN_OUT}/sweeps --figures-dir {SYN_OUT}/figures > {log} 2>&1"
+
+
+rule synthetic_sweep_layout:
+    """The sweep's cells, the run folders behind them and the findings to check, as data."""
+    output:
+        f"{SYN_OUT}/sweeps/{{sweep}}.layout.json",
+    params:
+        layout=lambda wc: json.dumps(SYN_PLAN.sweep_layout(wc.sweep)),
+    log:
+        f"{LOGS}/synthetic/sweep/{{sweep}}.layout.log",
     run:
         from identifiability.io import write_json
 

@@ -9,7 +9,7 @@ import argparse
 
 from identifiability.cli import run_main
 from identifiability.io import write_json
-from identifiability.synthetic.evaluate import compute_metrics
+from identifiability.synthetic.metrics import compute_metrics
 
 
 def main() -> None:

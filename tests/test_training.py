@@ -83,7 +83,8 @@ def test_run_trained_in_a_batch_equals_run_trained_alone(tmp_path):
     for name in together.buffers:
         torch.testing.assert_close(together.buffers[name][1], alone.buffers[name][0], rtol=1e-7, atol=1e-9)
     # and therefore the same metrics, through the real extraction and fitting code
-    from identifiability.synthetic.evaluate import compute_metrics, extract, save_representations
+    from identifiability.synthetic.evaluate import extract, save_representations
+    from identifiability.synthetic.metrics import compute_metrics
     from identifiability.synthetic.process import save_process
     from identifiability.synthetic.train import final_state
     proc, ev = create_process(SMALL, 1)

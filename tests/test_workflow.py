@@ -27,6 +27,20 @@ def test_tiny_workflow_end_to_end_and_cached(workflow_copy):
         assert (tables / f"table2.{ext}").stat().st_size > 100
     for ext in ("pdf", "png"):
         assert (workflow_copy / "results" / "synthetic" / "figures" / f"table3.{ext}").stat().st_size > 1000
+    # Appendix D sweeps: a line plot (one axis) and heat maps (two axes), claims checked
+    sweeps = workflow_copy / "results" / "synthetic" / "sweeps"
+    noise = pd.read_csv(sweeps / "label_noise.csv")
+    assert noise["train.label_noise"].tolist() == [0.0, 1.0] and noise["seeds"].eq(2).all()
+    claims = pd.read_csv(sweeps / "label_noise_claims.csv")
+    assert claims["claim"].tolist() == ["collapse at 100 % label noise"]
+    assert "stated findings, checked" in (sweeps / "label_noise.md").read_text()
+    heat = pd.read_csv(sweeps / "kappa_batch.csv")
+    assert len(heat) == 4 and heat["mean_feature_norm_mean"].gt(0).all()
+    # sweep cells equal to Table 2 cells are the same runs, with the same numbers
+    a = t2.set_index("row").loc["kappa=5", "a_r2_z_mean"]
+    assert heat.query("variant == 'diet_a' and `process.kappa` == 5")["r2_z_mean"].item() == pytest.approx(a)
+    for ext in ("pdf", "png"):
+        assert (workflow_copy / "results" / "synthetic" / "figures" / f"kappa_batch.{ext}").stat().st_size > 1000
     # provenance: every metrics file says what made it
     metrics = next((workflow_copy / "results" / "synthetic" / "runs").glob("*/seed0/metrics.json"))
     m = json.loads(metrics.read_text())

@@ -1,4 +1,5 @@
-"""From the ``synthetic`` section of the config to the set of processes, runs and table rows.
+"""From the ``synthetic`` section of the config to the set of processes, runs, table rows and
+sweep cells (Appendix D figures).
 
 A run is (process settings, training settings, seed). Its folder name encodes the settings in
 readable form plus a hash of the full resolved settings, so any change of any setting gives a
@@ -8,6 +9,7 @@ new folder and never overwrites another run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -57,6 +59,7 @@ class TableRow:
     process_overrides: dict
     train_overrides: dict
     runs: dict[str, str] = field(default_factory=dict)   # column prefix -> run id
+    cell: dict = field(default_factory=dict)             # sweep axis values ('process.kappa': 5)
 
 
 @dataclass
@@ -65,24 +68,41 @@ class Plan:
     settings: dict[str, Setting]                          # run id -> setting
     processes: dict[str, ProcessSettings]                 # process id -> settings
     tables: dict[str, dict]                               # table name -> spec with resolved rows
+    sweeps: dict[str, dict] = field(default_factory=dict)  # sweep name -> spec with resolved cells
 
     def run_dirs(self, results: str) -> list[str]:
         return [f"{results}/synthetic/runs/{rid}/seed{s}" for rid in self.settings for s in self.seeds]
 
+    def run_ids(self, kind: str, name: str) -> list[str]:
+        """Every run behind a table or a sweep (each once)."""
+        spec = (self.tables if kind == "table" else self.sweeps)[name]
+        return list(dict.fromkeys(rid for row in spec["rows"] for rid in row.runs.values()))
+
+    def _columns(self, spec: dict) -> list[dict]:
+        return [{"prefix": prefix, "variant": v,
+                 "w_norm": self.settings[spec["rows"][0].runs[prefix]].train.w_norm}
+                for prefix, v in spec["columns"].items()]
+
+    @staticmethod
+    def _rows(spec: dict) -> list[dict]:
+        return [{"label": r.label, "process": r.process_overrides, "train": r.train_overrides,
+                 "cell": r.cell, "runs": r.runs} for r in spec["rows"]]
+
     def table_layout(self, name: str) -> dict:
         """What the table stage needs: rows, their settings and the run folder of every cell."""
         spec = self.tables[name]
-        return {
-            "table": name,
-            "title": spec.get("title", name),
-            "paper": spec.get("paper"),
-            "seeds": self.seeds,
-            "columns": [{"prefix": prefix, "variant": v,
-                         "w_norm": self.settings[spec["rows"][0].runs[prefix]].train.w_norm}
-                        for prefix, v in spec["columns"].items()],
-            "rows": [{"label": r.label, "process": r.process_overrides, "train": r.train_overrides,
-                      "runs": r.runs} for r in spec["rows"]],
-        }
+        return {"table": name, "title": spec.get("title", name), "paper": spec.get("paper"),
+                "seeds": self.seeds, "columns": self._columns(spec), "rows": self._rows(spec)}
+
+    def sweep_layout(self, name: str) -> dict:
+        """What the sweep stage needs: axes, cells, the run folder of every (cell, variant), what
+        to plot and the stated findings to check."""
+        spec = self.sweeps[name]
+        return {"sweep": name, "title": spec.get("title", name), "seeds": self.seeds,
+                "axes": [{"key": k, "values": list(v)} for k, v in spec["axes"].items()],
+                "columns": self._columns(spec), "rows": self._rows(spec),
+                "metrics": list(spec.get("metrics", ["r2_z", "r2_w"])),
+                "lines": list(spec.get("lines", [])), "claims": list(spec.get("claims", []))}
 
 
 def _row_label(overrides: dict) -> str:
@@ -91,36 +111,71 @@ def _row_label(overrides: dict) -> str:
     return ", ".join(f"{k}={_fmt(v)}" for k, v in overrides.items())
 
 
+def _split_axes(cell: dict) -> tuple[dict, dict]:
+    """{'process.kappa': 5, 'train.batch_size': 256} -> ({'kappa': 5}, {'batch_size': 256})."""
+    out: tuple[dict, dict] = ({}, {})
+    for key, value in cell.items():
+        group, _, name = key.partition(".")
+        out[0 if group == "process" else 1][name] = value
+    return out
+
+
 def build_plan(section: dict) -> Plan:
-    """Resolve every table row x column variant into settings; identical settings are shared."""
+    """Resolve every table row and sweep cell x column variant into settings; identical settings
+    (e.g. a sweep cell equal to a table row) are one run, trained once."""
     base_p = section.get("process", {})
     base_t = section.get("train", {})
     variants = section.get("variants", {})
     settings: dict[str, Setting] = {}
     processes: dict[str, ProcessSettings] = {}
+
+    def resolve(where: str, row: TableRow, columns: dict[str, str], p_over: dict, t_over: dict) -> TableRow:
+        for prefix, variant in columns.items():
+            if variant not in variants:
+                raise ValueError(f"{where}: unknown variant {variant!r}; defined variants: {sorted(variants)}")
+            try:
+                p = ProcessSettings.from_dict({**base_p, **p_over})
+                t = TrainSettings.from_dict({**base_t, **variants[variant], **t_over})
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{where}, row {row.label!r}: {exc}") from None
+            s = Setting(p, t)
+            settings[s.run_id] = s
+            processes[s.process_id] = p
+            row.runs[prefix] = s.run_id
+        return row
+
     tables: dict[str, dict] = {}
     for name, spec in section.get("tables", {}).items():
         rows = []
         for row in spec["rows"]:
-            p_over = row.get("process", {})
-            t_over = row.get("train", {})
+            p_over, t_over = row.get("process", {}), row.get("train", {})
             trow = TableRow(row.get("label") or _row_label({**p_over, **t_over}), p_over, t_over)
-            for prefix, variant in spec["columns"].items():
-                if variant not in variants:
-                    raise ValueError(f"synthetic.tables.{name}.columns.{prefix}: unknown variant "
-                                     f"{variant!r}; defined variants: {sorted(variants)}")
-                try:
-                    p = ProcessSettings.from_dict({**base_p, **p_over})
-                    t = TrainSettings.from_dict({**base_t, **variants[variant], **t_over})
-                except (TypeError, ValueError) as exc:
-                    raise ValueError(f"synthetic.tables.{name}, row {trow.label!r}: {exc}") from None
-                s = Setting(p, t)
-                settings[s.run_id] = s
-                processes[s.process_id] = p
-                trow.runs[prefix] = s.run_id
-            rows.append(trow)
+            rows.append(resolve(f"synthetic.tables.{name}", trow, spec["columns"], p_over, t_over))
         tables[name] = {**spec, "rows": rows}
-    return Plan(list(section.get("seeds", [0])), settings, processes, tables)
+
+    sweeps: dict[str, dict] = {}
+    for name, spec in section.get("sweeps", {}).items():
+        columns = {v: v for v in spec["variants"]}
+        base = spec.get("base", {})
+        rows = []
+        for values in itertools.product(*spec["axes"].values()):
+            cell = dict(zip(spec["axes"], values))
+            p_cell, t_cell = _split_axes(cell)
+            p_over = {**base.get("process", {}), **p_cell}
+            t_over = {**base.get("train", {}), **t_cell}
+            trow = TableRow(_row_label(cell), p_over, t_over, cell=cell)
+            rows.append(resolve(f"synthetic.sweeps.{name}", trow, columns, p_over, t_over))
+        sweeps[name] = {**spec, "columns": columns, "rows": rows}
+        for claim in spec.get("claims", []):
+            for key in [*claim.get("where", {}), *claim.get("reference", {})]:
+                if key not in spec["axes"]:
+                    raise ValueError(f"synthetic.sweeps.{name}.claims: {key!r} is not an axis of this "
+                                     f"sweep (axes: {list(spec['axes'])})")
+            for v in claim.get("variants", []):
+                if v not in columns:
+                    raise ValueError(f"synthetic.sweeps.{name}.claims: variant {v!r} is not in this "
+                                     f"sweep's variants {spec['variants']}")
+    return Plan(list(section.get("seeds", [0])), settings, processes, tables, sweeps)
 
 
 def cli_args(obj) -> str:

@@ -1,0 +1,47 @@
+"""Metrics of one run from its representations file (numpy + sklearn only: the fit stage starts
+in about a second, without importing torch)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from identifiability import linear_fit
+from identifiability.io import read_hdf5
+
+REPR_HINT = "Extract it with scripts/synthetic_extract.py (or let snakemake rebuild it)."
+
+
+def compute_metrics(path) -> dict:
+    """All metrics of one run, from its representations file."""
+    arrays, attrs = read_hdf5(path, "representations file", REPR_HINT,
+                              required=("z_hat", "z", "w_rows", "v_of_rows"))
+    meta = json.loads(attrs["settings"])
+    z_hat, z = arrays["z_hat"], arrays["z"]
+    rows, v = arrays["w_rows"], arrays["v_of_rows"]
+    # Rows of W are an ordered sequence (row i has class i mod |C|): shuffle before the
+    # half/half split so that the fit and test halves cover all classes alike.
+    perm = np.random.default_rng(0).permutation(rows.shape[0])
+    rows, v = rows[perm], v[perm]
+    kappa = meta["process_settings"].get("kappa")
+    # a W -> v_c fit needs more rows in its fitting half than parameters (d + 1 per output);
+    # with fewer (e.g. supervised with 10 classes) the R² is meaningless and reported as NaN
+    w_ok = rows.shape[0] // 2 >= 2 * (rows.shape[1] + 1)
+    out = {
+        "affine_r2_z": linear_fit.affine_r2(z_hat, z),
+        "orthogonal_r2_z": linear_fit.orthogonal_r2(z_hat, z),
+        "mae_z": linear_fit.singular_value_mae(z_hat, z),
+        "affine_r2_w": linear_fit.affine_r2(rows, v) if w_ok else float("nan"),
+        "orthogonal_r2_w": linear_fit.orthogonal_r2(rows, v) if w_ok else float("nan"),
+        "mae_w": linear_fit.singular_value_mae(rows, v) if w_ok else float("nan"),
+        "w_collapse": linear_fit.within_class_collapse(arrays["w_rows"], arrays["w_row_classes"]),
+        "beta": float(arrays["beta"]),
+        "beta_over_kappa": float(arrays["beta"]) / kappa if kappa else float("nan"),
+        "mean_feature_norm": float(np.linalg.norm(z_hat, axis=1).mean()),
+        "seed": int(attrs["seed"]),
+        "steps": meta["steps"],
+    }
+    out.update({f"process.{k}": v for k, v in meta["process_settings"].items()})
+    out.update({f"train.{k}": v for k, v in meta["train_settings"].items()})
+    return out

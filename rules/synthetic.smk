@@ -1,10 +1,12 @@
 # Synthetic cluster-centric experiments (paper Sec. 4.1: Tables 2, 3, 5; Appendix D Figs 4-6).
-# process file -> trained models (seeds of one setting stacked in one job) -> representations
-# -> metrics JSON per run -> tables, sweeps (Appendix D) and figures.
+# process file -> trained models (runs stacked per job: the seeds of a setting, or settings that
+# share shapes) -> representations -> metrics JSON per run -> tables, sweeps (Appendix D), figures.
 import json
 import re
+import shlex
 
 from identifiability.synthetic.plan import build_plan, cli_args
+from identifiability.synthetic.train import PER_RUN_FIELDS
 
 SYN = config["synthetic"]
 SYN_PLAN = build_plan(SYN) if SYN.get("enabled", True) else None
@@ -22,6 +24,42 @@ def syn_run_file(run_id, seed, name):
 
 def syn_setting(wildcards):
     return SYN_PLAN.settings[wildcards.run_id]
+
+
+def syn_model_file(run_id, seed, name="model.pt", root="models"):
+    """Model files of a run live in its stack's folder: models/<stack>/<run>/seed<k>/."""
+    return f"{SYN_OUT}/{root}/{SYN_PLAN.stack_of(run_id)}/{run_id}/seed{seed}/{name}"
+
+
+def syn_stack_files(stack_id, kind):
+    """Per run of a stack (settings x seeds, in the order the train script gets them)."""
+    out = []
+    for rid in SYN_PLAN.stacks[stack_id]:
+        for s in SYN_SEEDS:
+            if kind == "process":
+                out.append(syn_process_file(SYN_PLAN.settings[rid].process_id, s))
+            elif kind == "model":
+                out.append(syn_model_file(rid, s))
+            else:   # resume checkpoints: outside the job's output folder, so they survive a retry
+                out.append(syn_model_file(rid, s, "checkpoint.pt", root="checkpoints"))
+    return out
+
+
+def syn_run_overrides(stack_id):
+    """The per-run training switches of every run of a stack, one JSON object each."""
+    return " ".join(
+        shlex.quote(json.dumps({k: getattr(SYN_PLAN.settings[rid].train, k) for k in PER_RUN_FIELDS}))
+        for rid in SYN_PLAN.stacks[stack_id]
+        for _ in SYN_SEEDS
+    )
+
+
+def syn_stack_work(stack_id, what):
+    """Memory (MB) or runtime (min) estimate of a stack: scales with runs x (W rows or steps)."""
+    runs = [SYN_PLAN.settings[rid] for rid in SYN_PLAN.stacks[stack_id]] * len(SYN_SEEDS)
+    if what == "mem":
+        return sum(4 * r.process.N // 1000 + 20 for r in runs)
+    return sum(r.train.steps for r in runs) // 1000
 
 
 SYNTHETIC_TARGETS = (
@@ -52,6 +90,7 @@ def syn_names(names):
 wildcard_constraints:
     process_id=r"[^/]+",
     run_id=r"[^/]+",
+    stack_id=r"[^/]+",
     table=syn_names(SYN_PLAN.tables if SYN_PLAN else []),
     sweep=syn_names(SYN_PLAN.sweeps if SYN_PLAN else []),
 
@@ -74,34 +113,40 @@ rule synthetic_generate:
 
 
 rule synthetic_train:
+    """One job trains a stack of runs (synthetic.stack: the seeds of a setting, or settings that
+    share shapes) as stacked tensors; each run gets its own folder under models/<stack>/."""
     input:
-        lambda wc: [syn_process_file(syn_setting(wc).process_id, s) for s in SYN_SEEDS],
+        lambda wc: syn_stack_files(wc.stack_id, "process"),
     output:
-        models=expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/model.pt", seed=SYN_SEEDS),
-        logs=expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/train_log.csv", seed=SYN_SEEDS),
+        directory(f"{SYN_OUT}/models/{{stack_id}}"),
     params:
-        args=lambda wc: cli_args(syn_setting(wc).train),
+        args=lambda wc: cli_args(SYN_PLAN.settings[SYN_PLAN.stacks[wc.stack_id][0]].train),
+        overrides=lambda wc: syn_run_overrides(wc.stack_id),
+        models=lambda wc: syn_stack_files(wc.stack_id, "model"),
+        checkpoints=lambda wc: syn_stack_files(wc.stack_id, "checkpoint"),
         device=SYN.get("device", "auto"),
     log:
-        f"{LOGS}/synthetic/train/{{run_id}}.log",
+        f"{LOGS}/synthetic/train/{{stack_id}}.log",
     benchmark:
-        f"{LOGS}/synthetic/train/{{run_id}}.bench.tsv"
+        f"{LOGS}/synthetic/train/{{stack_id}}.bench.tsv"
     threads: THREADS
     resources:
-        mem_mb=lambda wc: 2000 + 4 * syn_setting(wc).process.N * len(SYN_SEEDS) // 1000,
-        runtime=lambda wc: 10 + syn_setting(wc).train.steps * len(SYN_SEEDS) // 1000,
+        mem_mb=lambda wc: 2000 + syn_stack_work(wc.stack_id, "mem"),
+        runtime=lambda wc: 10 + syn_stack_work(wc.stack_id, "runtime"),
     shell:
-        "{PY} scripts/synthetic_train.py --process {input} --out {output.models} "
+        "{PY} scripts/synthetic_train.py --process {input} --out {params.models} "
+        "--checkpoints {params.checkpoints} --run-overrides {params.overrides} "
         "--device {params.device} --threads {threads} {params.args} > {log} 2>&1"
 
 
 rule synthetic_extract:
     input:
-        models=expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/model.pt", seed=SYN_SEEDS),
+        models=lambda wc: f"{SYN_OUT}/models/{SYN_PLAN.stack_of(wc.run_id)}",
         processes=lambda wc: [syn_process_file(syn_setting(wc).process_id, s) for s in SYN_SEEDS],
     output:
         expand(f"{SYN_OUT}/runs/{{{{run_id}}}}/seed{{seed}}/representations.h5", seed=SYN_SEEDS),
     params:
+        models=lambda wc: [syn_model_file(wc.run_id, s) for s in SYN_SEEDS],
         device=SYN.get("device", "auto"),
     log:
         f"{LOGS}/synthetic/extract/{{run_id}}.log",
@@ -112,7 +157,7 @@ rule synthetic_extract:
         mem_mb=2000,
         runtime=10,
     shell:
-        "{PY} scripts/synthetic_extract.py --model {input.models} --process {input.processes} "
+        "{PY} scripts/synthetic_extract.py --model {params.models} --process {input.processes} "
         "--out {output} --device {params.device} > {log} 2>&1"
 
 

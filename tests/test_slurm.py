@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "tests" / "slurm"
 # the tiny config's rules that must run as SLURM jobs; `all` is a local target rule, and
 # synthetic_table_layout (a small `run:` rule) may be declared local too
-SLURM_RULES = {"synthetic_generate", "synthetic_train", "synthetic_extract", "synthetic_fit", "synthetic_table"}
-MAYBE_LOCAL = {"synthetic_table_layout"}
+SLURM_RULES = {"synthetic_generate", "synthetic_train", "synthetic_extract", "synthetic_fit", "synthetic_table",
+               "synthetic_sweep"}
+MAYBE_LOCAL = {"synthetic_table_layout", "synthetic_sweep_layout"}
 
 
 def _skip_reason():

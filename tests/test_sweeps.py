@@ -103,3 +103,29 @@ def test_figure_draws_one_panel_per_metric(tmp_path):
     layout, long = _layout_and_long(values, [])
     fig = figure(layout, summarise(layout, long))
     assert len([a for a in fig.axes if a.has_data()]) == 1
+
+
+def test_stacks_group_settings_that_share_shapes_and_cover_every_run_once():
+    section = _cfg()["synthetic"]
+    by_seeds = build_plan(section)
+    assert all(members == [sid] for sid, members in by_seeds.stacks.items())
+    section["stack"] = {"by": "settings", "max_runs": 8}
+    plan = build_plan(section)
+    members = [rid for m in plan.stacks.values() for rid in m]
+    assert sorted(members) == sorted(plan.settings)          # every run in exactly one stack
+    assert len(plan.stacks) < len(plan.settings)
+    for sid, ids in plan.stacks.items():
+        assert len(ids) * len(plan.seeds) <= 8
+        shapes = {(plan.settings[r].process.d, plan.settings[r].process.N, plan.settings[r].process.clusters,
+                   plan.settings[r].train.method, plan.settings[r].train.batch_size) for r in ids}
+        assert len(shapes) == 1, sid
+        assert all(plan.stack_of(r) == sid for r in ids)
+    # a stack may mix per-run switches and processes: here W normalised and not, and label noise
+    mixed = [ids for ids in plan.stacks.values()
+             if len({plan.settings[r].train.w_norm for r in ids}) > 1
+             or len({plan.settings[r].train.label_noise for r in ids}) > 1]
+    assert mixed
+    cfg = _cfg()
+    cfg["synthetic"]["stack"] = {"by": "shapes"}
+    with pytest.raises(ConfigError, match=r"synthetic\.stack\.by"):
+        validate_config(cfg)

@@ -41,6 +41,12 @@ def test_tiny_workflow_end_to_end_and_cached(workflow_copy):
     assert heat.query("variant == 'diet_a' and `process.kappa` == 5")["r2_z_mean"].item() == pytest.approx(a)
     for ext in ("pdf", "png"):
         assert (workflow_copy / "results" / "synthetic" / "figures" / f"kappa_batch.{ext}").stat().st_size > 1000
+    # settings sharing shapes trained together (configs/test.yaml: stack by settings), yet every
+    # run has its own model folder and metrics
+    synthetic = workflow_copy / "results" / "synthetic"
+    stacks = list((synthetic / "models").iterdir())
+    assert len(stacks) < len(list((synthetic / "runs").iterdir()))
+    assert len(list(synthetic.glob("models/*/*/seed*/model.pt"))) == len(list(synthetic.glob("runs/*/seed*/metrics.json")))
     # provenance: every metrics file says what made it
     metrics = next((workflow_copy / "results" / "synthetic" / "runs").glob("*/seed0/metrics.json"))
     m = json.loads(metrics.read_text())
@@ -62,23 +68,24 @@ def test_interrupted_workflow_completes_on_rerun(workflow_copy):
     (workflow_copy / "config.yaml").write_text(cfg)
     job = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=workflow_copy,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    runs = workflow_copy / "results" / "synthetic" / "runs"
+    synthetic = workflow_copy / "results" / "synthetic"
     deadline = time.time() + 300
-    while time.time() < deadline and not list(runs.glob("*/seed*/checkpoint.pt")):
+    while time.time() < deadline and not list(synthetic.glob("checkpoints/*/*/seed*/checkpoint.pt")):
         time.sleep(0.2)
-    assert list(runs.glob("*/seed*/checkpoint.pt")), "training never wrote a checkpoint"
+    assert list(synthetic.glob("checkpoints/*/*/seed*/checkpoint.pt")), "training never wrote a checkpoint"
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
     # no finished-looking file from the killed job: every model present is complete and loadable
 
-    for model in runs.glob("*/seed*/model.pt"):
+    for model in synthetic.glob("models/*/*/seed*/model.pt"):
         assert torch.load(model, weights_only=False)["steps"] == 3000
     # a hard kill (power loss, preemption) leaves Snakemake's lock behind: unlock, then rerun;
     # the workflow profile sets rerun-incomplete, and training resumes from the checkpoints
     snakemake(workflow_copy, "--unlock")
     snakemake(workflow_copy, timeout=1800)
     assert (workflow_copy / "results" / "synthetic" / "tables" / "table3.csv").exists()
-    assert not list(runs.glob("*/seed*/checkpoint.pt"))
+    assert not list(synthetic.glob("checkpoints/*/*/seed*/checkpoint.pt"))
+    assert len(list(synthetic.glob("models/*/*/seed*/model.pt"))) == len(list(synthetic.glob("runs/*/seed*/metrics.json")))
 
 
 def test_bad_config_stops_before_any_job_with_the_key_named(workflow_copy):

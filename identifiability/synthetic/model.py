@@ -2,7 +2,9 @@
 
 Every parameter carries a leading run dimension R; a forward pass is a handful of batched matmuls,
 so R runs (seeds, or settings sharing shapes) train in one process as if each were alone: no
-tensor mixes runs, BatchNorm statistics are per run, and Adam is element-wise.
+tensor mixes runs, BatchNorm statistics are per run, and Adam is element-wise. The switches
+feature_norm, w_norm and learn_beta may differ between stacked runs (one bool per run, applied
+with torch.where); a switch shared by all runs is one bool and costs nothing extra.
 
 Encoder (paper / reference code): hidden widths [10d, 50d, 50d, 50d, 50d, 10d], each
 Linear -> BatchNorm1d -> LeakyReLU (slope 0.01, torch's default, as in the reference encoder;
@@ -18,8 +20,9 @@ of W is fused with its gradient and chunked over the batch (``linear_cross_entro
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -31,18 +34,49 @@ ENCODER_SLOPE = 0.01   # torch.nn.LeakyReLU default, as in the reference encoder
 LOGIT_CHUNK_ELEMENTS = 1 << 19   # logits per chunk of the fused cross-entropy (fits in cache)
 
 
+Switch = bool | tuple[bool, ...]   # one value for every stacked run, or one per run
+
+SWITCHES = ("feature_norm", "w_norm", "learn_beta")
+
+
 @dataclass(frozen=True)
 class ModelShape:
+    """Shape and switches of one run, or of stacked runs (``stack``: a switch per run if they differ)."""
     d: int
     head_rows: int
-    feature_norm: bool
-    w_norm: bool
-    learn_beta: bool
+    feature_norm: Switch
+    w_norm: Switch
+    learn_beta: Switch
     hidden_factors: tuple[int, ...] = HIDDEN_FACTORS
 
     @property
     def widths(self) -> list[int]:
         return [self.d] + [k * self.d for k in self.hidden_factors]
+
+    @staticmethod
+    def stack(shapes: list[ModelShape]) -> ModelShape:
+        """The shape of these runs stacked: sizes must agree; a switch stays one bool where all agree."""
+        sizes = {(s.d, s.head_rows, s.hidden_factors) for s in shapes}
+        if len(sizes) != 1:
+            raise ValueError(f"stacked runs must share (d, head_rows, hidden_factors); got {sorted(sizes)}")
+        switches = {}
+        for name in SWITCHES:
+            values = tuple(getattr(s, name) for s in shapes)
+            switches[name] = values[0] if len(set(values)) == 1 else values
+        return replace(shapes[0], **switches)
+
+
+@functools.lru_cache(maxsize=None)
+def _run_mask(switch: tuple[bool, ...], device: torch.device) -> torch.Tensor:
+    """Per-run switch as a (R, 1, 1) bool tensor, made once per device (no copy to the GPU each step)."""
+    return torch.tensor(switch, device=device)[:, None, None]
+
+
+def _unit_norm_where(t: torch.Tensor, switch: Switch) -> torch.Tensor:
+    """Unit-normalise the last dimension of (R, rows, n) ``t`` for the runs whose switch is on."""
+    if isinstance(switch, tuple):
+        return torch.where(_run_mask(switch, t.device), F.normalize(t, dim=-1), t)
+    return F.normalize(t, dim=-1) if switch else t
 
 
 def init_run_parameters(shape: ModelShape, generator: torch.Generator, beta_init: float = 1.0) -> dict[str, torch.Tensor]:
@@ -75,7 +109,9 @@ def init_run_buffers(shape: ModelShape, device) -> dict[str, torch.Tensor]:
 
 
 def trainable_names(shape: ModelShape, names) -> list[str]:
-    return [n for n in names if n != "log_beta" or shape.learn_beta]
+    """All but log_beta, which is trained when any run learns beta (see ``trained_beta``)."""
+    learn = shape.learn_beta
+    return [n for n in names if n != "log_beta" or (any(learn) if isinstance(learn, tuple) else learn)]
 
 
 def stack_runs(per_run: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -114,17 +150,25 @@ def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], sh
                           training=train, momentum=BN_MOMENTUM, eps=BN_EPS)
         h = F.leaky_relu(h2, ENCODER_SLOPE, inplace=True).view(B, R, C).transpose(0, 1)
     out = torch.baddbmm(params["out.bias"].unsqueeze(1), h, params["out.weight"].transpose(1, 2))
-    return F.normalize(out, dim=-1) if shape.feature_norm else out
+    return _unit_norm_where(out, shape.feature_norm)
 
 
 def head_rows(params: dict[str, torch.Tensor], shape: ModelShape) -> torch.Tensor:
     """The rows w_j as used in the logits: (R, K, d)."""
-    w = params["head.weight"]
-    return F.normalize(w, dim=-1) if shape.w_norm else w
+    return _unit_norm_where(params["head.weight"], shape.w_norm)
 
 
 def beta(params: dict[str, torch.Tensor]) -> torch.Tensor:
     return params["log_beta"].exp()
+
+
+def trained_beta(params: dict[str, torch.Tensor], shape: ModelShape) -> torch.Tensor:
+    """beta for the loss: where fixed-beta runs are stacked with learned-beta ones, the fixed
+    runs' log_beta gets an exact zero gradient, so Adam leaves it at 0 (beta = 1)."""
+    b = beta(params)
+    if isinstance(shape.learn_beta, tuple):
+        return torch.where(_run_mask(shape.learn_beta, b.device)[:, 0, 0], b, b.detach())
+    return b
 
 
 def logits(params, shape: ModelShape, features: torch.Tensor) -> torch.Tensor:
@@ -180,4 +224,4 @@ class _LinearCrossEntropy(torch.autograd.Function):
 
 def linear_cross_entropy(params, shape: ModelShape, features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per-run mean cross-entropy (R,) of the logits beta * <w_j, f(x)> against ``target`` (R, B)."""
-    return _LinearCrossEntropy.apply(features, head_rows(params, shape), beta(params), target)
+    return _LinearCrossEntropy.apply(features, head_rows(params, shape), trained_beta(params, shape), target)

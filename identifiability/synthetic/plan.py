@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from identifiability.synthetic.latents import CONDITIONAL_PARAMS
 from identifiability.synthetic.process import ProcessSettings
-from identifiability.synthetic.train import TrainSettings
+from identifiability.synthetic.train import PER_RUN_FIELDS, TrainSettings
 
 
 def _short_hash(obj) -> str:
@@ -69,6 +69,10 @@ class Plan:
     processes: dict[str, ProcessSettings]                 # process id -> settings
     tables: dict[str, dict]                               # table name -> spec with resolved rows
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep name -> spec with resolved cells
+    stacks: dict[str, list[str]] = field(default_factory=dict)  # training job -> its run ids
+
+    def stack_of(self, run_id: str) -> str:
+        return next(sid for sid, members in self.stacks.items() if run_id in members)
 
     def run_dirs(self, results: str) -> list[str]:
         return [f"{results}/synthetic/runs/{rid}/seed{s}" for rid in self.settings for s in self.seeds]
@@ -175,7 +179,41 @@ def build_plan(section: dict) -> Plan:
                 if v not in columns:
                     raise ValueError(f"synthetic.sweeps.{name}.claims: variant {v!r} is not in this "
                                      f"sweep's variants {spec['variants']}")
-    return Plan(list(section.get("seeds", [0])), settings, processes, tables, sweeps)
+    seeds = list(section.get("seeds", [0]))
+    stack = section.get("stack", {})
+    stacks = build_stacks(settings, stack.get("by", "seeds"), stack.get("max_runs", 64), len(seeds))
+    return Plan(seeds, settings, processes, tables, sweeps, stacks)
+
+
+def _stack_key(s: Setting) -> str:
+    """Settings with equal keys can train as one stack: same tensor shapes and same shared
+    training settings; they may differ in the process (kappa, conditional, cluster vectors...)
+    and in the per-run training switches (normalisations, beta, label noise)."""
+    shared = {k: v for k, v in asdict(s.train).items() if k not in PER_RUN_FIELDS}
+    return json.dumps([s.process.d, s.process.N, s.process.clusters, shared], sort_keys=True)
+
+
+def build_stacks(settings: dict[str, Setting], by: str, max_runs: int, n_seeds: int) -> dict[str, list[str]]:
+    """Training jobs: ``seeds`` = one job per setting, its seeds stacked (the job's id is the run
+    id); ``settings`` = every setting that can share a job with another does, up to ``max_runs``
+    stacked runs (settings x seeds) per job."""
+    if by == "seeds":
+        return {rid: [rid] for rid in settings}
+    if by != "settings":
+        raise ValueError(f"synthetic.stack.by must be seeds or settings, got {by!r}")
+    groups: dict[str, list[str]] = {}
+    for rid in sorted(settings):
+        groups.setdefault(_stack_key(settings[rid]), []).append(rid)
+    per_job = max(1, max_runs // max(n_seeds, 1))
+    stacks = {}
+    for members in groups.values():
+        for i in range(0, len(members), per_job):
+            chunk = members[i:i + per_job]
+            s = settings[chunk[0]]
+            sid = (f"{s.train.method}_d{s.process.d}_N{s.process.N}_C{s.process.clusters}"
+                   f"_b{s.train.batch_size}_x{len(chunk)}_{_short_hash(chunk)}")
+            stacks[sid] = chunk
+    return stacks
 
 
 def cli_args(obj) -> str:
@@ -190,5 +228,5 @@ def cli_args(obj) -> str:
     return " ".join(parts)
 
 
-__all__ = ["Plan", "Setting", "TableRow", "build_plan", "cli_args", "process_id", "run_id",
+__all__ = ["Plan", "Setting", "TableRow", "build_plan", "build_stacks", "cli_args", "process_id", "run_id",
            "CONDITIONAL_PARAMS"]

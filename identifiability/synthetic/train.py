@@ -1,15 +1,17 @@
 """Cross-entropy training of R stacked runs on fresh samples from their processes.
 
 The whole loop is on one screen in ``train_runs``. Each run has its own process (its seed's file),
-its own torch.Generator (labels, latents, label noise, initialisation) and its own slice of every
-parameter, so a run trained inside a batch matches the same run trained alone.
+its own torch.Generator (labels, latents, label noise, initialisation), its own slice of every
+parameter and its own values of the per-run training settings (``PER_RUN_FIELDS``), so a run
+trained inside a batch matches the same run trained alone. The other training settings (method,
+steps, batch size, schedule, ...) drive the shared loop and must be equal across a batch.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from typing import Callable
 
@@ -64,34 +66,58 @@ class TrainSettings(StrictSettings):
         return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
+PER_RUN_FIELDS = ("feature_norm", "w_norm", "beta", "label_noise")   # may differ within a batch
+
+
+def per_run_settings(settings: TrainSettings | list[TrainSettings], n_runs: int) -> list[TrainSettings]:
+    """One TrainSettings per run (a single one is every run's); ValueError unless all fields
+    outside PER_RUN_FIELDS agree, naming the first that differs."""
+    runs = [settings] * n_runs if isinstance(settings, TrainSettings) else list(settings)
+    if len(runs) != n_runs:
+        raise ValueError(f"{len(runs)} training settings for {n_runs} runs")
+    for f in fields(TrainSettings):
+        values = [getattr(s, f.name) for s in runs]
+        if f.name not in PER_RUN_FIELDS and len(set(values)) > 1:
+            raise ValueError(f"runs trained together must share the training setting {f.name!r}; "
+                             f"got {values} (only {', '.join(PER_RUN_FIELDS)} may differ per run)")
+    return runs
+
+
 def run_seed(process_seed: int, train_seed_offset: int = 1_000_003) -> int:
     """Seed of a run's training stream, derived from (but distinct from) its process seed."""
     return int(process_seed) + train_seed_offset
 
 
 class RunBatch:
-    """State of R stacked runs: parameters, BN buffers, Adam, per-run generators, step."""
+    """State of R stacked runs: parameters, BN buffers, Adam, per-run generators, step.
 
-    def __init__(self, settings: TrainSettings, processes: list[Process], device: torch.device,
-                 dtype: torch.dtype = torch.float32):
-        shapes = {(p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
-        if len(shapes) != 1:
-            raise ValueError(f"runs trained together must share (d, N, clusters); got {sorted(shapes)}")
-        self.settings = settings
+    ``settings``: one TrainSettings for every run, or one per run (differing only in PER_RUN_FIELDS).
+    ``run_settings[r]`` and ``shapes[r]`` are run r's own; ``shared`` holds the loop's settings
+    (method, steps, batch size, lr schedule, ...), equal for all runs.
+    """
+
+    def __init__(self, settings: TrainSettings | list[TrainSettings], processes: list[Process],
+                 device: torch.device, dtype: torch.dtype = torch.float32):
+        sizes = {(p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
+        if len(sizes) != 1:
+            raise ValueError(f"runs trained together must share (d, N, clusters); got {sorted(sizes)}")
+        self.run_settings = per_run_settings(settings, len(processes))
+        self.shared = self.run_settings[0]
         self.device = device
         self.processes = [p.to(device) for p in processes]
         for p in self.processes:
             p.cluster_vectors = p.cluster_vectors.to(dtype)
             p.generator_weights = p.generator_weights.to(dtype)
-        self.shape = settings.model_shape(processes[0].settings)
+        self.shapes = [s.model_shape(p.settings) for s, p in zip(self.run_settings, processes)]
+        self.shape = M.ModelShape.stack(self.shapes)
         self.generators = [torch.Generator(device=device).manual_seed(run_seed(p.seed)) for p in processes]
-        params = M.stack_runs([M.init_run_parameters(self.shape, g) for g in self.generators])
+        params = M.stack_runs([M.init_run_parameters(s, g) for s, g in zip(self.shapes, self.generators)])
         params = {k: v.to(dtype) for k, v in params.items()}
         self.buffers = {k: v.to(dtype) for k, v in
-                        M.stack_runs([M.init_run_buffers(self.shape, device) for _ in processes]).items()}
+                        M.stack_runs([M.init_run_buffers(s, device) for s in self.shapes]).items()}
         self.params = {k: v.requires_grad_(k in M.trainable_names(self.shape, params)) for k, v in params.items()}
         trainable = [v for v in self.params.values() if v.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=settings.lr, fused=True)  # one kernel per step
+        self.optimizer = torch.optim.Adam(trainable, lr=self.shared.lr, fused=True)  # one kernel per step
         self.step = 0
 
     @property
@@ -100,16 +126,16 @@ class RunBatch:
 
     def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Fresh observations (R, B, d) and targets (R, B) for one step."""
-        s, B = self.settings, self.settings.batch_size
+        s, B = self.shared, self.shared.batch_size
         n_labels = self.processes[0].settings.N
         n_targets = n_labels if s.method == "diet" else self.processes[0].settings.clusters
         xs, ts = [], []
-        for proc, gen in zip(self.processes, self.generators):
+        for proc, gen, own in zip(self.processes, self.generators, self.run_settings):
             labels = torch.randint(0, n_labels, (B,), generator=gen, device=self.device)
             _, x = proc.sample(labels, gen)
             target = labels if s.method == "diet" else labels % proc.settings.clusters
-            if s.label_noise > 0:
-                flip = torch.rand(B, generator=gen, device=self.device) < s.label_noise
+            if own.label_noise > 0:
+                flip = torch.rand(B, generator=gen, device=self.device) < own.label_noise
                 noise = torch.randint(0, n_targets, (B,), generator=gen, device=self.device)
                 target = torch.where(flip, noise, target)
             xs.append(x)
@@ -120,7 +146,7 @@ class RunBatch:
         """One Adam step for every run; returns the per-run loss (R,)."""
         x, target = self.sample_batch()
         for group in self.optimizer.param_groups:
-            group["lr"] = self.settings.lr_at(self.step)
+            group["lr"] = self.shared.lr_at(self.step)
         features = M.encode(self.params, self.buffers, self.shape, x, train=True)
         per_run = M.linear_cross_entropy(self.params, self.shape, features, target)
         self.optimizer.zero_grad(set_to_none=True)
@@ -132,16 +158,18 @@ class RunBatch:
     # ------------------------------------------------------------------ per-run state
 
     def run_state(self, r: int) -> dict:
-        """Everything needed to resume run ``r`` alone or inside another batch."""
+        """Everything needed to resume run ``r`` alone or inside another batch (Adam state only
+        for the parameters run r trains itself: not log_beta of a fixed-beta run)."""
+        own = M.trainable_names(self.shapes[r], self.params)
         adam = {}
         for name, p in self.params.items():
             st = self.optimizer.state.get(p)
-            if st:
+            if st and name in own:
                 adam[name] = {"exp_avg": st["exp_avg"][r].clone(), "exp_avg_sq": st["exp_avg_sq"][r].clone(),
                               "step": st["step"].clone()}
         return {"step": self.step, "params": M.unstack_run(self.params, r),
                 "buffers": M.unstack_run(self.buffers, r), "adam": adam,
-                "generator": self.generators[r].get_state(), "settings": asdict(self.settings),
+                "generator": self.generators[r].get_state(), "settings": asdict(self.run_settings[r]),
                 "process_seed": self.processes[r].seed}
 
     def load_run_states(self, states: list[dict]) -> None:
@@ -155,11 +183,16 @@ class RunBatch:
             for name, b in self.buffers.items():
                 b.copy_(torch.stack([s["buffers"][name] for s in states]).to(self.device))
         for name, p in self.params.items():
-            if states[0]["adam"].get(name):
-                self.optimizer.state[p] = {
-                    "step": states[0]["adam"][name]["step"].clone(),
-                    "exp_avg": torch.stack([s["adam"][name]["exp_avg"] for s in states]).to(self.device),
-                    "exp_avg_sq": torch.stack([s["adam"][name]["exp_avg_sq"] for s in states]).to(self.device)}
+            saved = [s["adam"].get(name) for s in states]
+            first = next((a for a in saved if a), None)
+            if first is None or not p.requires_grad:
+                continue
+            # a run that does not train this parameter (fixed beta) had zero gradients: zero moments
+            zeros = torch.zeros_like(p[0])
+            self.optimizer.state[p] = {
+                "step": first["step"].clone(),
+                "exp_avg": torch.stack([a["exp_avg"].to(self.device) if a else zeros for a in saved]),
+                "exp_avg_sq": torch.stack([a["exp_avg_sq"].to(self.device) if a else zeros for a in saved])}
         for g, s in zip(self.generators, states):
             g.set_state(s["generator"])
 
@@ -174,21 +207,27 @@ def quick_affine_r2(batch: RunBatch, r: int, x_eval: torch.Tensor, z_eval: torch
     with torch.no_grad():
         feats = M.encode({k: v[r:r + 1] for k, v in batch.params.items()},
                          {k: v[r:r + 1] for k, v in batch.buffers.items()},
-                         batch.shape, x_eval[None], train=False)[0].double()
+                         batch.shapes[r], x_eval[None], train=False)[0].double()
     from identifiability.linear_fit import affine_r2
     return affine_r2(feats.cpu().numpy(), z_eval.cpu().numpy())
 
 
-def train_runs(settings: TrainSettings, processes: list[Process], run_dirs: list[Path],
+def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Process], run_dirs: list[Path],
                device: torch.device, eval_sets: list[dict[str, np.ndarray]] | None = None,
-               log: Callable[[str], None] = print) -> RunBatch:
-    """Train the runs (resuming from their checkpoints when all are present) and return them."""
+               log: Callable[[str], None] = print, checkpoints: list[Path] | None = None) -> RunBatch:
+    """Train the runs (resuming from their checkpoints when all are present) and return them.
+
+    ``settings``: one TrainSettings for every run, or one per run (see ``RunBatch``).
+    ``checkpoints``: resume file per run (default: ``checkpoint.pt`` in its run folder)."""
     batch = RunBatch(settings, processes, device)
-    ckpts = [Path(d) / "checkpoint.pt" for d in run_dirs]
-    if settings.checkpoint_every and all(c.exists() for c in ckpts):
+    shared = batch.shared   # the loop's settings, equal for all runs
+    ckpts = [Path(c) for c in checkpoints] if checkpoints else [Path(d) / "checkpoint.pt" for d in run_dirs]
+    if len(ckpts) != len(run_dirs):
+        raise ValueError(f"{len(ckpts)} checkpoint paths for {len(run_dirs)} runs")
+    if shared.checkpoint_every and all(c.exists() for c in ckpts):
         states = [torch.load(c, map_location=device, weights_only=False) for c in ckpts]
-        for c, s in zip(ckpts, states):
-            if s["settings"] != asdict(settings):
+        for c, s, own in zip(ckpts, states, batch.run_settings):
+            if s["settings"] != asdict(own):
                 raise ValueError(f"checkpoint {c} was written with other training settings; delete it "
                                  "to start this run afresh")
         batch.load_run_states(states)
@@ -201,15 +240,15 @@ def train_runs(settings: TrainSettings, processes: list[Process], run_dirs: list
         probe = [(torch.as_tensor(e["x"][:2048], dtype=torch.float32, device=device),
                   torch.as_tensor(e["z"][:2048])) for e in eval_sets]
     t0, step0 = time.perf_counter(), batch.step
-    while batch.step < settings.steps:
+    while batch.step < shared.steps:
         loss = batch.train_step()
         step = batch.step
-        if step % settings.log_every == 0 or step == settings.steps:
+        if step % shared.log_every == 0 or step == shared.steps:
             rate = (step - step0) / (time.perf_counter() - t0)
             betas = M.beta(batch.params).detach().cpu().tolist()
-            msg = [f"step {step}/{settings.steps}", f"{rate:.1f} steps/s"]
+            msg = [f"step {step}/{shared.steps}", f"{rate:.1f} steps/s"]
             for r in range(batch.n_runs):
-                row = {"step": step, "loss": float(loss[r]), "lr": settings.lr_at(step - 1), "beta": betas[r]}
+                row = {"step": step, "loss": float(loss[r]), "lr": shared.lr_at(step - 1), "beta": betas[r]}
                 if probe is not None:
                     row["affine_r2_probe"] = quick_affine_r2(batch, r, *probe[r])
                 logs[r].append(row)
@@ -217,7 +256,7 @@ def train_runs(settings: TrainSettings, processes: list[Process], run_dirs: list
             if probe is not None:
                 msg.append("R2 " + " ".join(f"{logs[r][-1]['affine_r2_probe']:.3f}" for r in range(batch.n_runs)))
             log(" | ".join(msg))
-        if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < settings.steps:
+        if shared.checkpoint_every and step % shared.checkpoint_every == 0 and step < shared.steps:
             for r, c in enumerate(ckpts):
                 save_checkpoint(c, {**batch.run_state(r), "log": logs[r]})
     for r, d in enumerate(run_dirs):
@@ -241,4 +280,4 @@ def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
     state = batch.run_state(r)
     return {"params": state["params"], "buffers": state["buffers"], "train_settings": state["settings"],
             "process_settings": process_settings, "process_seed": state["process_seed"],
-            "model_shape": asdict(batch.shape), "steps": batch.step}
+            "model_shape": asdict(batch.shapes[r]), "steps": batch.step}

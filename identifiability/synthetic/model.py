@@ -32,6 +32,7 @@ BN_EPS = 1e-5
 BN_MOMENTUM = 0.1
 ENCODER_SLOPE = 0.01   # torch.nn.LeakyReLU default, as in the reference encoder
 LOGIT_CHUNK_ELEMENTS = 1 << 19   # logits per chunk of the fused cross-entropy (fits in cache)
+MIN_CHUNK = 16
 
 
 Switch = bool | tuple[bool, ...]   # one value for every stacked run, or one per run
@@ -184,33 +185,43 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def forward(ctx, feats, rows, beta_, target):
         R, B, d = feats.shape
         K = rows.shape[1]
-        chunk = max(16, min(B, LOGIT_CHUNK_ELEMENTS // max(R * K, 1)))
+        chunk = max(MIN_CHUNK, min(B, LOGIT_CHUNK_ELEMENTS // max(R * K, 1)))
         loss = feats.new_zeros(R)
         g_feats = torch.empty_like(feats)
-        g_rows = torch.zeros_like(rows)
         g_beta = feats.new_zeros(R)
         b3 = beta_[:, None, None]
+        rows_t = rows.transpose(1, 2)                                      # (R, d, K) view
+        # logits in base 2 (<w_j, beta f> / ln 2): exp2 is twice as fast as exp on the CPU
+        scaled = feats * (b3 / math.log(2.0))
+        # one logits buffer for every chunk (a fresh multi-MB tensor per chunk costs page faults),
+        # and W's gradient accumulated as (R, d, K), the orientation its products write
+        buf = feats.new_empty(R * chunk * K)
+        g_rows_t = feats.new_zeros(R, d, K)
         row_offset = (torch.arange(R, device=feats.device) * K)[:, None]
-        flat_rows = rows.reshape(R * K, d)
+        flat_target = (target + row_offset).reshape(-1)
+        w_target = rows.reshape(R * K, d)[flat_target].view(R, B, d)      # rows of the targets
+        s_target = (feats * w_target).sum(-1)                              # <w_t, f> (R, B)
         for s in range(0, B, chunk):
-            f = feats[:, s:s + chunk]
-            t = target[:, s:s + chunk]
-            w_t = flat_rows[(t + row_offset).reshape(-1)].view(R, -1, d)   # rows of the targets
-            s_t = (f * w_t).sum(-1)                                        # <w_t, f>
-            p = torch.bmm(f, rows.transpose(1, 2)).mul_(b3)                # logits (R, b, K)
+            n = min(chunk, B - s)
+            f = feats[:, s:s + n]
+            p = torch.bmm(scaled[:, s:s + n], rows_t, out=buf[:R * n * K].view(R, n, K))   # logits
             m = p.amax(dim=-1, keepdim=True)
             # clamp: exp of very negative logits would give denormal floats, which the CPU
-            # computes ~10x slower; below exp(-80) ~ 1e-35 a probability is 0 for every purpose
-            p.sub_(m).clamp_(min=-80.0).exp_()                             # unnormalised softmax
+            # computes ~10x slower; below 2^-115 ~ 1e-35 a probability is 0 for every purpose
+            p.sub_(m).clamp_(min=-115.0).exp2_()                           # unnormalised softmax
             z = p.sum(dim=-1, keepdim=True)
-            loss += (m.squeeze(-1) + z.log().squeeze(-1) - beta_[:, None] * s_t).sum(1)
-            # skinny products in the orientation BLAS does fast: (d x K)(K x b), (d x b)(b x K);
+            loss += math.log(2.0) * (m.squeeze(-1) + z.log2().squeeze(-1)).sum(1)
+            # skinny products in the orientation BLAS does fast: (d x K)(K x n), (d x n)(n x K);
             # the softmax normalisation 1/z is folded into the small factors
-            pw = torch.bmm(rows.transpose(1, 2), p.transpose(1, 2)).transpose(1, 2) / z   # E_p[w_j]
-            g_beta += ((pw * f).sum(-1) - s_t).sum(1)
-            g_feats[:, s:s + chunk] = (pw - w_t) * b3
-            g_rows += torch.bmm((f / z).transpose(1, 2), p).transpose(1, 2)
-            g_rows.view(R * K, d).index_add_(0, (t + row_offset).reshape(-1), f.reshape(-1, d), alpha=-1.0)
+            pw = torch.bmm(rows_t, p.transpose(1, 2)).transpose(1, 2) / z  # E_p[w_j] (R, n, d)
+            g_beta += (pw * f).sum((1, 2))
+            g_feats[:, s:s + n] = pw
+            g_rows_t.baddbmm_((f / z).transpose(1, 2), p)
+        loss -= beta_ * s_target.sum(1)
+        g_beta -= s_target.sum(1)
+        g_feats.sub_(w_target).mul_(b3)
+        g_rows = g_rows_t.transpose(1, 2).contiguous()
+        g_rows.view(R * K, d).index_add_(0, flat_target, feats.reshape(-1, d), alpha=-1.0)
         g_rows.mul_(b3)
         ctx.save_for_backward(g_feats / B, g_rows / B, g_beta / B)
         return loss / B

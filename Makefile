@@ -15,6 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -c "from identifiability.synthetic.model import fused_cpu_kernel; fused_cpu_kernel()"
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)

@@ -15,14 +15,20 @@ beta learnable (log-parametrised) or fixed.
 Speed: each hidden layer is one bmm and one native fused BatchNorm over a (B, R*C) matrix (the
 layout torch's BatchNorm kernel is fastest on); the cross-entropy over the N rows
 of W is fused with its gradient and chunked over the batch (``linear_cross_entropy``) so the
-(B, N) logits never exist at once.
+(B, N) logits never exist at once; on the CPU a small compiled kernel does the same in cache-sized
+tiles (``fused_cpu_kernel``), with this torch code as the fallback and the reference in tests.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import os
+import sys
+import warnings
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -177,12 +183,59 @@ def logits(params, shape: ModelShape, features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(features, head_rows(params, shape).transpose(1, 2)) * beta(params)[:, None, None]
 
 
+KERNEL_SOURCE = Path(__file__).parent / "kernels" / "linear_cross_entropy.cpp"
+_kernel_cache: dict[str, object] = {}
+
+
+def fused_cpu_kernel():
+    """The compiled CPU kernel of the cross-entropy (kernels/linear_cross_entropy.cpp), or None.
+
+    Built on first use with torch.utils.cpp_extension (a C++ compiler and ninja; ~40 s once per
+    machine, cached in ~/.cache/torch_extensions). Without a compiler, or with
+    IDENTIFIABILITY_FUSED_KERNEL=0, training uses the torch implementation below (same numbers
+    up to float32 rounding, 2-3x slower on the CPU).
+    """
+    if os.environ.get("IDENTIFIABILITY_FUSED_KERNEL", "1") == "0":
+        return None
+    if "kernel" not in _kernel_cache:
+        try:
+            from torch.utils.cpp_extension import load
+            # built for this CPU (-march=native): the name changes with the source and the CPU's
+            # instruction sets, so nodes of a cluster sharing a home folder never share a binary
+            digest = hashlib.sha256(KERNEL_SOURCE.read_bytes() + _cpu_flags().encode()).hexdigest()[:12]
+            print("loading the fused CPU cross-entropy kernel (built once per machine, ~40 s)", file=sys.stderr)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _kernel_cache["kernel"] = load(
+                    name=f"identifiability_linear_ce_{digest}", sources=[str(KERNEL_SOURCE)],
+                    extra_cflags=["-O3", "-march=native", "-ffast-math", "-fopenmp"],
+                    extra_ldflags=["-fopenmp"], verbose=False)
+        except Exception as exc:   # no compiler, no ninja, build error: fall back, say so once
+            warnings.warn(f"fused CPU cross-entropy kernel unavailable ({type(exc).__name__}: {exc}); "
+                          "using the torch implementation")
+            _kernel_cache["kernel"] = None
+    return _kernel_cache["kernel"]
+
+
+def _cpu_flags() -> str:
+    try:
+        return next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        import platform
+        return platform.processor() or platform.machine()
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
     """Per-run mean of -log softmax(beta * <w_j, f>)_target, with its gradient computed in the
     same chunked pass (each chunk of logits is used while still in cache, then dropped)."""
 
     @staticmethod
     def forward(ctx, feats, rows, beta_, target):
+        if feats.device.type == "cpu" and feats.dtype == rows.dtype == torch.float32 and feats.shape[-1] <= 64 \
+                and (kernel := fused_cpu_kernel()) is not None:
+            loss, g_feats, g_rows, g_beta = kernel.linear_cross_entropy(feats, rows, beta_, target)
+            ctx.save_for_backward(g_feats, g_rows, g_beta)
+            return loss
         R, B, d = feats.shape
         K = rows.shape[1]
         chunk = max(MIN_CHUNK, min(B, LOGIT_CHUNK_ELEMENTS // max(R * K, 1)))

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Projected wall time of configs/paper.yaml's synthetic study on this machine (CPU or one GPU).
 
-Measures the training step time of every distinct run shape of the paper config (d, N or |C| rows,
-batch size), with the seeds of a setting stacked as the workflow trains them, and multiplies by
-the config's step budget. Extraction and fitting are seconds per run and are left out.
+Measures the training step time of every distinct training job of the paper config (d, N, |C|,
+batch size, and how many runs the job stacks: see synthetic.stack), and multiplies by the
+config's step budget. Extraction and fitting are seconds per run and are left out. Also times one
+run at N = 10^5 against N = 1000 (Table 2's large-N row).
 One command, a few minutes:
 
     python benchmarks/project_paper_time.py [--device auto] [--config configs/paper.yaml]
@@ -47,29 +48,41 @@ def main() -> None:
     device = resolve_device(args.device)
     cfg = load_config(args.config)
     plan = build_plan(cfg["synthetic"])
-    R = len(plan.seeds)
-    shapes: dict[tuple, list] = {}
-    for s in plan.settings.values():
-        rows = s.process.N if s.train.method == "diet" else s.process.clusters
-        key = (s.process.d, rows, s.train.batch_size)
-        shapes.setdefault(key, []).append(s)
+    n_seeds = len(plan.seeds)
+    # one training job per stack; jobs of equal shape and size are timed once
+    jobs: dict[tuple, list[str]] = {}
+    for sid, members in plan.stacks.items():
+        s = plan.settings[members[0]]
+        key = (s.process.d, s.process.N, s.process.clusters, s.train.method, s.train.batch_size,
+               len(members) * n_seeds)
+        jobs.setdefault(key, []).append(sid)
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"# projected synthetic wall time of {args.config} on {name}")
-    print(f"{len(plan.settings)} settings x {R} seeds = {len(plan.settings) * R} runs; seeds stacked per job")
+    n_runs = len(plan.settings) * n_seeds
+    print(f"{len(plan.settings)} settings x {n_seeds} seeds = {n_runs} runs in {len(plan.stacks)} training jobs "
+          f"(synthetic.stack: {cfg['synthetic'].get('stack', {}).get('by', 'seeds')})")
     print()
-    print("| d | rows of W | batch | settings | ms/step ({R} runs stacked) | run-steps/s | hours |".replace("{R}", str(R)))
-    print("|---|---|---|---|---|---|---|")
+    print("| d | N | clusters | method | batch | runs per job | jobs | ms/step | run-steps/s | hours |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     total = 0.0
-    for (d, rows, bs), settings in sorted(shapes.items()):
-        s0 = settings[0]
-        proc = ProcessSettings(d=d, N=s0.process.N, clusters=s0.process.clusters, eval_samples=64,
-                               generator_candidates=50)
+    per_step = {}
+    for (d, N, C, method, bs, R), sids in sorted(jobs.items()):
+        s0 = plan.settings[plan.stacks[sids[0]][0]]
+        proc = ProcessSettings(d=d, N=N, clusters=C, eval_samples=64, generator_candidates=50)
         t = step_time(proc, s0.train, R, device, args.reps)
-        hours = sum(s.train.steps for s in settings) * t / 3600
+        per_step[(d, N, C, method, bs, R)] = t
+        hours = sum(plan.settings[plan.stacks[sid][0]].train.steps for sid in sids) * t / 3600
         total += hours
-        print(f"| {d} | {rows} | {bs} | {len(settings)} | {t * 1e3:.1f} | {R / t:.0f} | {hours:.2f} |")
+        print(f"| {d} | {N} | {C} | {method} | {bs} | {R} | {len(sids)} | {t * 1e3:.1f} | {R / t:.0f} | {hours:.2f} |")
     print()
-    print(f"total training time, one job at a time: {total:.2f} h")
+    print(f"total training time, one job at a time: {total:.2f} h ({n_runs / total:.0f} runs/hour)")
+    # Table 2's N = 10^5 row against the baseline, one run each (issue: within 3x)
+    base = ProcessSettings(eval_samples=64, generator_candidates=50)
+    t_small = step_time(base, TrainSettings(batch_size=1024), 1, device, args.reps)
+    t_large = step_time(ProcessSettings(N=100000, eval_samples=64, generator_candidates=50),
+                        TrainSettings(batch_size=1024), 1, device, args.reps)
+    print(f"one DIET run, d = 5, batch 1024: N = 1000 {t_small * 1e3:.1f} ms/step, N = 10^5 "
+          f"{t_large * 1e3:.1f} ms/step ({t_large / t_small:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
-	$(PY) -c "from identifiability.synthetic.model import fused_cpu_kernel; fused_cpu_kernel()"
+	$(PY) -c "from identifiability.synthetic.model import cpu_kernels; cpu_kernels()"
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)

@@ -1,12 +1,14 @@
-"""The compiled CPU kernel of the cross-entropy gives the torch implementation's loss and
-gradients (float32 rounding), for single and stacked runs, several latent dimensions and label
-counts; and training falls back to torch when the kernel is switched off."""
+"""The compiled CPU kernels give the torch implementations' numbers (float32 rounding): the
+cross-entropy's loss and gradients for single and stacked runs, several latent dimensions and
+label counts; BatchNorm + LeakyReLU's output, running statistics and gradients for several shapes;
+and training falls back to torch when the kernels are switched off."""
 import os
 import subprocess
 import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from identifiability.synthetic import model as M
 
@@ -29,13 +31,13 @@ def _torch_path(feats, rows, beta, target):
 
 
 def test_kernel_builds_on_this_machine():
-    assert M.fused_cpu_kernel() is not None, "the fused kernel did not build (C++ compiler and ninja needed)"
+    assert M.cpu_kernels() is not None, "the fused kernel did not build (C++ compiler and ninja needed)"
 
 
 @pytest.mark.parametrize("R, B, d, K", [(1, 1024, 5, 1000), (3, 200, 5, 777), (2, 64, 3, 40),
                                         (1, 256, 10, 5000), (2, 100, 7, 300), (1, 128, 5, 30000)])
 def test_kernel_matches_torch_implementation(R, B, d, K):
-    kernel = M.fused_cpu_kernel()
+    kernel = M.cpu_kernels()
     g = torch.Generator().manual_seed(R * K + d)
     feats = torch.randn(R, B, d, generator=g)
     rows = torch.randn(R, K, d, generator=g) * 0.7
@@ -51,6 +53,56 @@ def test_kernel_matches_torch_implementation(R, B, d, K):
     torch.testing.assert_close(ours[0], ce, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("B, C", [(1024, 250), (1024, 50), (64, 7), (5, 40), (300, 1)])
+def test_batch_norm_leaky_relu_matches_torch(B, C):
+    kernel = M.cpu_kernels()
+    g = torch.Generator().manual_seed(B + C)
+    # channels with offsets and spreads far from 0 and 1, as a Linear's outputs can be
+    x = torch.randn(B, C, generator=g) * torch.rand(C, generator=g) * 5 + torch.randn(C, generator=g) * 3
+    weight = torch.rand(C, generator=g) + 0.5
+    bias = torch.randn(C, generator=g)
+    grad_y = torch.randn(B, C, generator=g)
+    running = (torch.randn(C, generator=g), torch.rand(C, generator=g) + 0.5)   # mean, var before the step
+    stats = {"ours": tuple(t.clone() for t in running), "torch": tuple(t.clone() for t in running)}
+
+    def run(use_kernel):
+        xs, w, b = (t.clone().requires_grad_() for t in (x, weight, bias))
+        rm, rv = stats["ours" if use_kernel else "torch"]
+        if use_kernel:
+            y = M._BatchNormLeakyReLU.apply(xs, w, b, rm, rv, kernel)
+        else:
+            y = F.leaky_relu(F.batch_norm(xs, rm, rv, w, b, training=True, momentum=M.BN_MOMENTUM, eps=M.BN_EPS),
+                             M.ENCODER_SLOPE)
+        y.backward(grad_y)
+        return y.detach(), xs.grad, w.grad, b.grad, rm, rv
+
+    for name, ours, ref in zip(("y", "dx", "dweight", "dbias", "running_mean", "running_var"), run(True), run(False)):
+        torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4 * max(1.0, ref.abs().max().item()), msg=name)
+
+
+def test_encoder_uses_the_batch_norm_kernel_only_in_training():
+    """Training mode goes through the kernel, evaluation through torch's BatchNorm with running stats."""
+    shape = M.ModelShape(d=3, head_rows=10, feature_norm=False, w_norm=False, learn_beta=True)
+    g = torch.Generator().manual_seed(0)
+    params = M.stack_runs([M.init_run_parameters(shape, g)])
+    x = torch.randn(1, 32, 3, generator=g)
+    outs = {}
+    for flag in (True, False):
+        cached = M._kernel_cache.get("kernel")
+        if not flag:
+            M._kernel_cache["kernel"] = None
+        try:
+            buffers = M.stack_runs([M.init_run_buffers(shape, "cpu")])
+            train_out = M.encode(params, buffers, shape, x, train=True)
+            outs[flag] = (train_out, M.encode(params, buffers, shape, x, train=False), buffers)
+        finally:
+            M._kernel_cache["kernel"] = cached
+    torch.testing.assert_close(outs[True][0], outs[False][0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(outs[True][1], outs[False][1], rtol=1e-4, atol=1e-5)
+    for name in outs[False][2]:
+        torch.testing.assert_close(outs[True][2][name], outs[False][2][name], rtol=1e-5, atol=1e-6)
+
+
 def test_training_without_the_kernel_uses_torch_and_agrees(tmp_path):
     """A few steps with the kernel and without (IDENTIFIABILITY_FUSED_KERNEL=0) end close."""
     code = (
@@ -62,7 +114,7 @@ def test_training_without_the_kernel_uses_torch_and_agrees(tmp_path):
         "p = create_process(ProcessSettings(d=3, clusters=10, N=200, eval_samples=64, generator_candidates=20), 0)[0]\n"
         "b = RunBatch(TrainSettings(steps=20, batch_size=64, lr=0.003), [p], torch.device('cpu'))\n"
         "losses = [float(b.train_step()[0]) for _ in range(20)]\n"
-        "print(M.fused_cpu_kernel() is not None, losses[-1])\n")
+        "print(M.cpu_kernels() is not None, losses[-1])\n")
     out = {}
     for flag in ("1", "0"):
         env = {**os.environ, "IDENTIFIABILITY_FUSED_KERNEL": flag}

@@ -16,7 +16,7 @@ Speed: each hidden layer is one bmm and one native fused BatchNorm over a (B, R*
 layout torch's BatchNorm kernel is fastest on); the cross-entropy over the N rows
 of W is fused with its gradient and chunked over the batch (``linear_cross_entropy``) so the
 (B, N) logits never exist at once; on the CPU a small compiled kernel does the same in cache-sized
-tiles (``fused_cpu_kernel``), with this torch code as the fallback and the reference in tests.
+tiles (``cpu_kernels``), with this torch code as the fallback and the reference in tests.
 """
 
 from __future__ import annotations
@@ -149,15 +149,43 @@ def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], sh
         C = h.shape[-1]
         # BatchNorm on a (B, R*C) matrix: torch's fastest BatchNorm kernel, and per-run statistics
         # because every (run, channel) pair is its own column (a copy only when R > 1)
-        h2 = F.batch_norm(h.transpose(0, 1).reshape(B, R * C),
-                          buffers[f"hidden{i}.running_mean"].view(R * C),
-                          buffers[f"hidden{i}.running_var"].view(R * C),
-                          params[f"hidden{i}.bn_weight"].reshape(R * C),
-                          params[f"hidden{i}.bn_bias"].reshape(R * C),
-                          training=train, momentum=BN_MOMENTUM, eps=BN_EPS)
-        h = F.leaky_relu(h2, ENCODER_SLOPE, inplace=True).view(B, R, C).transpose(0, 1)
+        h2 = batch_norm_leaky_relu(h.transpose(0, 1).reshape(B, R * C),
+                                   buffers[f"hidden{i}.running_mean"].view(R * C),
+                                   buffers[f"hidden{i}.running_var"].view(R * C),
+                                   params[f"hidden{i}.bn_weight"].reshape(R * C),
+                                   params[f"hidden{i}.bn_bias"].reshape(R * C), train)
+        h = h2.view(B, R, C).transpose(0, 1)
     out = torch.baddbmm(params["out.bias"].unsqueeze(1), h, params["out.weight"].transpose(1, 2))
     return _unit_norm_where(out, shape.feature_norm)
+
+
+def batch_norm_leaky_relu(h: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor,
+                          weight: torch.Tensor, bias: torch.Tensor, train: bool) -> torch.Tensor:
+    """LeakyReLU(BatchNorm(h)) over the rows of a (B, C) matrix, one channel per column; in
+    training mode with batch statistics, updating the running ones in place (as torch's)."""
+    if train and (kernel := _kernels_for(h, weight)) is not None:
+        return _BatchNormLeakyReLU.apply(h, weight, bias, running_mean, running_var, kernel)
+    h = F.batch_norm(h, running_mean, running_var, weight, bias, training=train, momentum=BN_MOMENTUM, eps=BN_EPS)
+    return F.leaky_relu(h, ENCODER_SLOPE, inplace=True)
+
+
+class _BatchNormLeakyReLU(torch.autograd.Function):
+    """The compiled forward and backward of batch_norm_leaky_relu (kernels/batch_norm_leaky_relu.cpp)."""
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, running_mean, running_var, kernel):
+        y, mean, invstd = kernel.batch_norm_leaky_relu_forward(h, weight, bias, running_mean, running_var,
+                                                               BN_MOMENTUM, BN_EPS, ENCODER_SLOPE)
+        ctx.kernel = kernel
+        ctx.save_for_backward(h, y, weight, mean, invstd)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        h, y, weight, mean, invstd = ctx.saved_tensors
+        dx, dweight, dbias = ctx.kernel.batch_norm_leaky_relu_backward(grad_y, h, y, weight, mean, invstd,
+                                                                       ENCODER_SLOPE)
+        return dx, dweight, dbias, None, None, None
 
 
 def head_rows(params: dict[str, torch.Tensor], shape: ModelShape) -> torch.Tensor:
@@ -183,38 +211,48 @@ def logits(params, shape: ModelShape, features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(features, head_rows(params, shape).transpose(1, 2)) * beta(params)[:, None, None]
 
 
-KERNEL_SOURCE = Path(__file__).parent / "kernels" / "linear_cross_entropy.cpp"
+KERNEL_DIR = Path(__file__).parent / "kernels"
+KERNEL_SOURCES = tuple(KERNEL_DIR / name for name in
+                       ("linear_cross_entropy.cpp", "batch_norm_leaky_relu.cpp", "bindings.cpp"))
 _kernel_cache: dict[str, object] = {}
 
 
-def fused_cpu_kernel():
-    """The compiled CPU kernel of the cross-entropy (kernels/linear_cross_entropy.cpp), or None.
+def cpu_kernels():
+    """The compiled CPU kernels (kernels/*.cpp: the fused cross-entropy, BatchNorm + LeakyReLU), or None.
 
-    Built on first use with torch.utils.cpp_extension (a C++ compiler and ninja; ~40 s once per
+    Built on first use with torch.utils.cpp_extension (a C++ compiler and ninja; ~60 s once per
     machine, cached in ~/.cache/torch_extensions). Without a compiler, or with
-    IDENTIFIABILITY_FUSED_KERNEL=0, training uses the torch implementation below (same numbers
-    up to float32 rounding, 2-3x slower on the CPU).
+    IDENTIFIABILITY_FUSED_KERNEL=0, training uses the torch implementations in this module (same
+    numbers up to float32 rounding, slower on the CPU).
     """
     if os.environ.get("IDENTIFIABILITY_FUSED_KERNEL", "1") == "0":
         return None
     if "kernel" not in _kernel_cache:
         try:
             from torch.utils.cpp_extension import load
-            # built for this CPU (-march=native): the name changes with the source and the CPU's
+            # built for this CPU (-march=native): the name changes with the sources and the CPU's
             # instruction sets, so nodes of a cluster sharing a home folder never share a binary
-            digest = hashlib.sha256(KERNEL_SOURCE.read_bytes() + _cpu_flags().encode()).hexdigest()[:12]
-            print("loading the fused CPU cross-entropy kernel (built once per machine, ~40 s)", file=sys.stderr)
+            digest = hashlib.sha256(b"".join(p.read_bytes() for p in KERNEL_SOURCES)
+                                    + _cpu_flags().encode()).hexdigest()[:12]
+            print("loading the CPU kernels (built once per machine, ~60 s)", file=sys.stderr)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 _kernel_cache["kernel"] = load(
-                    name=f"identifiability_linear_ce_{digest}", sources=[str(KERNEL_SOURCE)],
+                    name=f"identifiability_cpu_kernels_{digest}", sources=[str(p) for p in KERNEL_SOURCES],
                     extra_cflags=["-O3", "-march=native", "-ffast-math", "-fopenmp"],
                     extra_ldflags=["-fopenmp"], verbose=False)
         except Exception as exc:   # no compiler, no ninja, build error: fall back, say so once
-            warnings.warn(f"fused CPU cross-entropy kernel unavailable ({type(exc).__name__}: {exc}); "
-                          "using the torch implementation")
+            warnings.warn(f"compiled CPU kernels unavailable ({type(exc).__name__}: {exc}); "
+                          "using the torch implementations")
             _kernel_cache["kernel"] = None
     return _kernel_cache["kernel"]
+
+
+def _kernels_for(*tensors: torch.Tensor):
+    """The compiled kernels if every tensor is a float32 CPU tensor and they are available."""
+    if all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors):
+        return cpu_kernels()
+    return None
 
 
 def _cpu_flags() -> str:
@@ -231,8 +269,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, feats, rows, beta_, target):
-        if feats.device.type == "cpu" and feats.dtype == rows.dtype == torch.float32 and feats.shape[-1] <= 64 \
-                and (kernel := fused_cpu_kernel()) is not None:
+        if feats.shape[-1] <= 64 and (kernel := _kernels_for(feats, rows)) is not None:
             loss, g_feats, g_rows, g_beta = kernel.linear_cross_entropy(feats, rows, beta_, target)
             ctx.save_for_backward(g_feats, g_rows, g_beta)
             return loss

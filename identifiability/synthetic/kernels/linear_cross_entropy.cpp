@@ -228,7 +228,3 @@ std::vector<torch::Tensor> linear_cross_entropy(torch::Tensor feats, torch::Tens
   g_rows.mul_(beta.view({R, 1, 1}) / static_cast<float>(B));
   return {loss.sum(1) / static_cast<float>(B), g_feats, g_rows, g_beta.sum(1) / static_cast<float>(B)};
 }
-
-PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("linear_cross_entropy", &linear_cross_entropy, "fused linear cross-entropy (CPU, float32)");
-}

@@ -14,6 +14,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -30,11 +31,13 @@ def measure(n_labels: int, threads: int, steps: int) -> dict:
     batch = RunBatch(TrainSettings(method="diet", batch_size=1024, lr=0.01), [proc], torch.device("cpu"))
     for _ in range(3):
         batch.train_step()
-    t0 = time.perf_counter()
+    times = []
     for _ in range(steps):
+        t0 = time.perf_counter()
         batch.train_step()
-    ms = (time.perf_counter() - t0) / steps * 1e3
-    return {"N": n_labels, "ms_per_step": ms, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        times.append((time.perf_counter() - t0) * 1e3)
+    return {"N": n_labels, "ms_per_step": statistics.median(times),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -42,6 +45,8 @@ def main() -> None:
     parser.add_argument("--labels", type=int, nargs="+", default=[1000, 10240, 100000])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fresh processes per N, taken in turn (this shared machine's speed drifts)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -50,19 +55,26 @@ def main() -> None:
     import torch
     print(f"# synthetic training step against N, {time.strftime('%Y-%m-%d')}")
     print(f"machine: {platform.machine()}, torch {torch.__version__}, {args.threads} threads, CPU; "
-          f"DIET, d = 5, |C| = 100, batch 1024, one run, mean of {args.steps} steps")
+          f"DIET, d = 5, |C| = 100, batch 1024, one run; {args.rounds} rounds, each N in a fresh process per "
+          f"round, in turn; ms/step = median over rounds of each round's median of {args.steps} steps")
     print()
-    print("| N | ms/step | steps/s | x N = 1000 | peak memory (MB, whole process) | W + Adam state (MB) |")
-    print("|---|---|---|---|---|---|")
+    rounds = {n: [] for n in args.labels}
+    for k in range(args.rounds):
+        for n in (args.labels if k % 2 == 0 else args.labels[::-1]):
+            out = subprocess.run([sys.executable, __file__, "--child", str(n), "--threads", str(args.threads),
+                                  "--steps", str(args.steps)], capture_output=True, text=True, check=True)
+            rounds[n].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print("| N | ms/step | per-round medians | steps/s | x N = 1000 | peak memory (MB, whole process) "
+          "| W + Adam state (MB) |")
+    print("|---|---|---|---|---|---|---|")
     base = None
     for n in args.labels:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n), "--threads", str(args.threads),
-                              "--steps", str(args.steps)], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        base = base or r["ms_per_step"]
+        ms = statistics.median(r["ms_per_step"] for r in rounds[n])
+        base = base or ms
         w_mb = n * 5 * 4 * 4 / 2 ** 20   # weights, gradient, two Adam moments (float32)
-        print(f"| {n} | {r['ms_per_step']:.1f} | {1e3 / r['ms_per_step']:.1f} | {r['ms_per_step'] / base:.2f} | "
-              f"{r['peak_rss_mb']:.0f} | {w_mb:.1f} |")
+        per_round = " / ".join(f"{r['ms_per_step']:.1f}" for r in rounds[n])
+        print(f"| {n} | {ms:.1f} | {per_round} | {1e3 / ms:.1f} | {ms / base:.2f} | "
+              f"{max(r['peak_rss_mb'] for r in rounds[n]):.0f} | {w_mb:.1f} |")
     print()
     print("reference code (measured on this machine class, issue 3): step time 7.7x from N = 1000 to N = 10240")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -32,12 +33,15 @@ from identifiability.synthetic.train import RunBatch, TrainSettings, train_runs
 
 
 def timed(fn, warmup: int, reps: int) -> float:
+    """Median seconds per call (a median: this shared machine has bursts of slowness)."""
     for _ in range(warmup):
         fn()
-    t0 = time.perf_counter()
+    times = []
     for _ in range(reps):
+        t0 = time.perf_counter()
         fn()
-    return (time.perf_counter() - t0) / reps
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def step_matmuls(d: int, K: int, B: int):
@@ -118,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-convergence", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="timing rounds, taken in turn")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--lr", type=float, default=0.02, help="peak lr of the convergence runs")
     parser.add_argument("--seeds", type=int, default=5, help="process seeds of the convergence runs")
@@ -135,14 +140,28 @@ def main() -> None:
     print("| N | roofline ms (torch.mm only) | ours ms/step | ours steps/s | ours GFLOP/s | % of roofline "
           "| reference-style ms/step | reference-style steps/s |")
     print("|---|---|---|---|---|---|---|---|")
+    # rounds taken in turn, each measuring roofline and step back to back: the machine's speed
+    # drifts over minutes, and a ratio is only meaningful between measurements made together
+    sizes = (1000, 10240)
+    meas = {N: [] for N in sizes}
+    for k in range(args.rounds):
+        for N in (sizes if k % 2 == 0 else sizes[::-1]):
+            t_mm, flops = roofline(5, N, 1024, reps)
+            meas[N].append((t_mm, ours_step_time(N, reps), flops))
     base = {}
-    for N in (1000, 10240):
-        t_mm, flops = roofline(5, N, 1024, reps)
-        t_ours = ours_step_time(N, reps)
+    for N in sizes:
+        t_mm = statistics.median(m[0] for m in meas[N])
+        t_ours = statistics.median(m[1] for m in meas[N])
+        flops = meas[N][0][2]
         t_ref = reference_style_step_time(N, max(5, reps // 4))
         base[N] = t_ours
         print(f"| {N} | {t_mm * 1e3:.1f} | {t_ours * 1e3:.1f} | {1 / t_ours:.1f} | {flops / t_ours / 1e9:.1f} "
               f"| {100 * t_mm / t_ours:.0f} % | {t_ref * 1e3:.1f} | {1 / t_ref:.1f} |")
+    print()
+    print("per round, % of roofline (N = 1000): "
+          + ", ".join(f"{100 * a / b:.0f} %" for a, b, _ in meas[1000])
+          + "; N = 10240 / N = 1000 step time: "
+          + ", ".join(f"{b10[1] / b1[1]:.2f}x" for b1, b10 in zip(meas[1000], meas[10240])))
     print()
     print(f"step time N=10240 / N=1000: ours {base[10240] / base[1000]:.2f}x")
     print()

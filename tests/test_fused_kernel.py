@@ -80,6 +80,25 @@ def test_batch_norm_leaky_relu_matches_torch(B, C):
         torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4 * max(1.0, ref.abs().max().item()), msg=name)
 
 
+def test_batch_norm_kernel_columns_are_independent():
+    """Stacked runs are columns of one matrix: each run's numbers equal those of its columns alone."""
+    kernel = M.cpu_kernels()
+    g = torch.Generator().manual_seed(1)
+    x, dy = torch.randn(512, 300, generator=g) * 2 + 1, torch.randn(512, 300, generator=g)
+    w, b = torch.rand(300, generator=g) + 0.5, torch.randn(300, generator=g)
+    rm, rv = torch.zeros(300), torch.ones(300)
+    y, mean, invstd = kernel.batch_norm_leaky_relu_forward(x, w, b, rm, rv, 0.1, 1e-5, 0.01)
+    grads = kernel.batch_norm_leaky_relu_backward(dy, x, y, w, mean, invstd, 0.01)
+    for cols in (slice(0, 100), slice(100, 300)):
+        rm1, rv1 = torch.zeros(300)[cols].contiguous(), torch.ones(300)[cols].contiguous()
+        x1 = x[:, cols].contiguous()
+        y1, m1, s1 = kernel.batch_norm_leaky_relu_forward(x1, w[cols], b[cols], rm1, rv1, 0.1, 1e-5, 0.01)
+        g1 = kernel.batch_norm_leaky_relu_backward(dy[:, cols].contiguous(), x1, y1, w[cols], m1, s1, 0.01)
+        assert torch.equal(y1, y[:, cols]) and torch.equal(rm1, rm[cols]) and torch.equal(rv1, rv[cols])
+        assert torch.equal(g1[0], grads[0][:, cols]) and torch.equal(g1[1], grads[1][cols])
+        assert torch.equal(g1[2], grads[2][cols])
+
+
 def test_encoder_uses_the_batch_norm_kernel_only_in_training():
     """Training mode goes through the kernel, evaluation through torch's BatchNorm with running stats."""
     shape = M.ModelShape(d=3, head_rows=10, feature_norm=False, w_norm=False, learn_beta=True)

@@ -16,6 +16,9 @@ if not config:
 
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/synthetic.smk"
 include: "rules/dislib.smk"

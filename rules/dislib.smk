@@ -211,7 +211,8 @@ rule dislib_report:
         DISLIB_DECODINGS,
     output:
         multiext(DISLIB_TABLE, ".csv", ".md", ".tex", "_long.csv"),
-        multiext(f"{RESULTS}/dislib/table4_figure", ".pdf", ".png"),
+        f"{RESULTS}/dislib/table4_figure.pdf",
+        report(f"{RESULTS}/dislib/table4_figure.png", caption="../report/dislib_table4.rst", category="DisLib"),
     params:
         paper="reference/paper_results.yaml",
     log:

@@ -178,7 +178,8 @@ rule imagenetx_report:
     input:
         expand(f"{IMX_OUT}/decoding/{{model}}.csv", model=IMX_MODELS),
     output:
-        multiext(f"{IMX_OUT}/figure3", ".pdf", ".png"),
+        f"{IMX_OUT}/figure3.pdf",
+        report(f"{IMX_OUT}/figure3.png", caption="../report/imagenetx_figure3.rst", category="ImageNet-X"),
         multiext(f"{IMX_OUT}/figure3_summary", ".csv", ".md", ".tex"),
         f"{IMX_OUT}/figure3_per_seed.csv",
     params:

@@ -184,7 +184,9 @@ rule synthetic_table:
         layout=lambda wc: f"{SYN_OUT}/tables/{wc.table}.layout.json",
     output:
         multiext(f"{SYN_OUT}/tables/{{table}}", ".csv", ".md", ".tex"),
-        multiext(f"{SYN_OUT}/figures/{{table}}", ".pdf", ".png"),
+        f"{SYN_OUT}/figures/{{table}}.pdf",
+        report(f"{SYN_OUT}/figures/{{table}}.png", caption="../report/synthetic_table.rst",
+               category="Synthetic", subcategory="Tables"),
     log:
         f"{LOGS}/synthetic/table/{{table}}.log",
     benchmark:
@@ -220,7 +222,9 @@ rule synthetic_sweep:
     output:
         multiext(f"{SYN_OUT}/sweeps/{{sweep}}", ".csv", ".md", ".tex"),
         multiext(f"{SYN_OUT}/sweeps/{{sweep}}_claims", ".csv", ".md", ".tex"),
-        multiext(f"{SYN_OUT}/figures/{{sweep}}", ".pdf", ".png"),
+        f"{SYN_OUT}/figures/{{sweep}}.pdf",
+        report(f"{SYN_OUT}/figures/{{sweep}}.png", caption="../report/synthetic_sweep.rst",
+               category="Synthetic", subcategory="Appendix D sweeps"),
     log:
         f"{LOGS}/synthetic/sweep/{{sweep}}.log",
     benchmark:

@@ -51,6 +51,11 @@ def test_tiny_workflow_end_to_end_and_cached(workflow_copy):
     metrics = next((workflow_copy / "results" / "synthetic" / "runs").glob("*/seed0/metrics.json"))
     m = json.loads(metrics.read_text())
     assert m["seed"] == 0 and "process.kappa" in m and "train.lr" in m
+    # a self-contained HTML report of the figures, with their captions
+    snakemake(workflow_copy, "--report", "report.html")
+    html = (workflow_copy / "report.html").read_text()
+    for name in ("table2.png", "kappa_batch.png", "label_noise.png", "Appendix D sweep", "Reizinger"):
+        assert name in html, name
     # nothing left to do on a second call: every artifact is cached
     again = snakemake(workflow_copy, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr

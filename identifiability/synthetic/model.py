@@ -12,11 +12,12 @@ the Linear bias is omitted since BatchNorm cancels it), then a Linear to d outpu
 unit-norm output. Head: bias-free rows w_j, optionally unit-norm. Logits: beta * <w_j, f(x)>,
 beta learnable (log-parametrised) or fixed.
 
-Speed: each hidden layer is one bmm and one native fused BatchNorm over a (B, R*C) matrix (the
-layout torch's BatchNorm kernel is fastest on); the cross-entropy over the N rows
-of W is fused with its gradient and chunked over the batch (``linear_cross_entropy``) so the
-(B, N) logits never exist at once; on the CPU a small compiled kernel does the same in cache-sized
-tiles (``cpu_kernels``), with this torch code as the fallback and the reference in tests.
+Speed: each hidden layer is one bmm and one BatchNorm + LeakyReLU over a (B, R*C) matrix (on the
+CPU in training a compiled kernel fuses the two, forward and backward; elsewhere torch's); the
+cross-entropy over the N rows of W is fused with its gradient and chunked over the batch
+(``linear_cross_entropy``) so the (B, N) logits never exist at once, on the CPU by a compiled
+kernel in cache-sized tiles. The compiled kernels (``cpu_kernels``) have this module's torch code
+as their fallback and as their reference in tests.
 """
 
 from __future__ import annotations
@@ -147,8 +148,8 @@ def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], sh
     for i in range(len(shape.hidden_factors)):
         h = _linear(h, params[f"hidden{i}.weight"])                      # (R, B, C)
         C = h.shape[-1]
-        # BatchNorm on a (B, R*C) matrix: torch's fastest BatchNorm kernel, and per-run statistics
-        # because every (run, channel) pair is its own column (a copy only when R > 1)
+        # BatchNorm on a (B, R*C) matrix: per-run statistics because every (run, channel) pair is
+        # its own column (a copy only when R > 1)
         h2 = batch_norm_leaky_relu(h.transpose(0, 1).reshape(B, R * C),
                                    buffers[f"hidden{i}.running_mean"].view(R * C),
                                    buffers[f"hidden{i}.running_var"].view(R * C),

@@ -23,17 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from identifiability.synthetic import model as M
+from synthetic_speed import timed   # median seconds per call (benchmarks/ is on sys.path)
 
 
-def median_ms(fn, reps: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+def median_ms(fn, reps: int) -> float:
+    return 1e3 * timed(fn, 3, reps)
 
 
 def without_kernels(fn):

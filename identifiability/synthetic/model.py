@@ -226,9 +226,11 @@ def cpu_kernels():
     IDENTIFIABILITY_FUSED_KERNEL=0, training uses the torch implementations in this module (same
     numbers up to float32 rounding, slower on the CPU).
     """
+    if "kernel" in _kernel_cache:   # asked for on every layer of every step: decided once
+        return _kernel_cache["kernel"]
     if os.environ.get("IDENTIFIABILITY_FUSED_KERNEL", "1") == "0":
-        return None
-    if "kernel" not in _kernel_cache:
+        _kernel_cache["kernel"] = None
+    else:
         try:
             from torch.utils.cpp_extension import load
             # built for this CPU (-march=native): the name changes with the sources and the CPU's

@@ -35,7 +35,8 @@ def test_kernel_builds_on_this_machine():
 
 
 @pytest.mark.parametrize("R, B, d, K", [(1, 1024, 5, 1000), (3, 200, 5, 777), (2, 64, 3, 40),
-                                        (1, 256, 10, 5000), (2, 100, 7, 300), (1, 128, 5, 30000)])
+                                        (1, 256, 10, 5000), (2, 100, 7, 300), (1, 128, 5, 30000),
+                                        (1, 13, 5, 2000), (2, 9, 20, 1500)])
 def test_kernel_matches_torch_implementation(R, B, d, K):
     kernel = M.cpu_kernels()
     g = torch.Generator().manual_seed(R * K + d)

@@ -3,13 +3,15 @@
 // for R stacked runs, without materialising the (B, K) logits of the whole batch.
 //
 // The batch is cut into tiles of rows (one task each) and W into blocks that stay in L1 cache.
-// Pass A computes each row's logits block by block with an online max, exponentiates them once
-// against the running max of their block and keeps these exponentials (one float per row and
-// entry of W, per thread, reused between calls) together with the shift of their block. Pass B
-// reads them back, now that each row's log-partition is known, and accumulates E_p[w] and W's
-// gradient: no logit or exponential is computed twice, and rows are taken in pairs so every
-// entry of W and of its gradient is loaded once per pair. Logits are kept in base 2 and
-// exponentiated with a short polynomial (relative error ~2e-7, at float32 rounding of the
+// Pass A goes block by block, so that each block of W is read once from memory for all rows of
+// the tile: it computes each row's logits with an online max, exponentiates them once against
+// the running max of their block, keeps these exponentials (one float per row and entry of W,
+// per thread, reused between calls) with the shift of their block, and accumulates E_p[w]
+// unnormalised, rescaled like the partition function whenever the running max moves (as in
+// online softmax). Pass B reads the exponentials back, now that each row's log-partition is
+// known, and accumulates W's gradient, rows in pairs so every entry of the gradient is loaded
+// and stored once per pair: no logit or exponential is computed twice. Logits are kept in base 2
+// and exponentiated with a short polynomial (relative error ~2e-7, at float32 rounding of the
 // sums), which the compiler vectorises. W is stored transposed with a padded leading dimension
 // so that its d columns never sit a multiple of 4 KiB apart (cache-set aliasing made K = 10240
 // twice as slow per entry as K = 10000). Compiled on first use by torch.utils.cpp_extension
@@ -60,6 +62,7 @@ int64_t padded(int64_t K) {
 
 // One tile of n rows of one run. D > 0: the latent dimension known at compile time (loops over
 // it unroll); D == 0: any d <= 64. e: n x ld floats of scratch; shift: n x blocks floats.
+// Writes lse2 (log2-partition per row), pw (E_p[w] per row) and adds into gwt (W's gradient).
 template <int D>
 void tile_pass(const float* __restrict__ f, const float* __restrict__ wt, const float* __restrict__ scaled,
                int64_t n, int64_t dd, int64_t K, int64_t ld, float* __restrict__ e, float* __restrict__ shift,
@@ -67,14 +70,17 @@ void tile_pass(const float* __restrict__ f, const float* __restrict__ wt, const 
   constexpr int DA = D > 0 ? D : 64;
   const int64_t d = D > 0 ? D : dd;
   const int64_t blocks = (K + kBlock - 1) / kBlock;
-  // pass A: logits, online max per row, exponentials against the running max of their block
-  for (int64_t i = 0; i < n; ++i) {
-    const float* s = scaled + i * d;
-    float* ei = e + i * ld;
-    float m = -std::numeric_limits<float>::infinity(), z = 0.0f;
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t k0 = b * kBlock, kb = std::min(kBlock, K - k0);
-      float* eb = ei + k0;
+  // pass A, block by block (W's block stays in L1 for all rows of the tile): logits, online max
+  // per row, exponentials against the running max of their block; z and pw (the partition
+  // function and E_p[w], unnormalised) kept relative to the running max
+  float m[kTileRows], z[kTileRows];
+  for (int64_t i = 0; i < n; ++i) { m[i] = -std::numeric_limits<float>::infinity(); z[i] = 0.0f; }
+  for (int64_t x = 0; x < n * d; ++x) pw[x] = 0.0f;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t k0 = b * kBlock, kb = std::min(kBlock, K - k0);
+    for (int64_t i = 0; i < n; ++i) {
+      const float* s = scaled + i * d;
+      float* eb = e + i * ld + k0;
       float bm = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : bm)
       for (int64_t j = 0; j < kb; ++j) {
@@ -84,66 +90,60 @@ void tile_pass(const float* __restrict__ f, const float* __restrict__ wt, const 
         eb[j] = l;
         bm = std::max(bm, l);
       }
-      const float nm = std::max(m, bm);
-      float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
+      const float nm = std::max(m[i], bm);
+      float acc = 0.0f, pacc[DA] = {0.0f};
+#pragma omp simd reduction(+ : acc, pacc[:DA])
       for (int64_t j = 0; j < kb; ++j) {
         const float x = exp2_neg(eb[j] - nm);
         eb[j] = x;
         acc += x;
+#pragma GCC unroll 32
+        for (int64_t c = 0; c < d; ++c) pacc[c] += x * wt[c * ld + k0 + j];
       }
-      z = z * exp2_neg(m - nm) + acc;
-      m = nm;
+      const float rescale = exp2_neg(m[i] - nm);
+      z[i] = z[i] * rescale + acc;
+      for (int64_t c = 0; c < d; ++c) pw[i * d + c] = pw[i * d + c] * rescale + pacc[c];
+      m[i] = nm;
       shift[i * blocks + b] = nm;
     }
-    lse2[i] = m + std::log2(z);
   }
-  // pass B: p_ij = e_ij 2^(shift - lse); E_p[w] per row; p_ij f_i into W's gradient; rows in pairs
+  for (int64_t i = 0; i < n; ++i) {
+    lse2[i] = m[i] + std::log2(z[i]);
+    for (int64_t c = 0; c < d; ++c) pw[i * d + c] /= z[i];
+  }
+  // pass B: p_ij = e_ij 2^(shift - lse); p_ij f_i into W's gradient; rows in pairs
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t k0 = b * kBlock, kb = std::min(kBlock, K - k0);
     int64_t i = 0;
     for (; i + 1 < n; i += 2) {
       const float s0 = exp2_neg(shift[i * blocks + b] - lse2[i]);
       const float s1 = exp2_neg(shift[(i + 1) * blocks + b] - lse2[i + 1]);
-      float a0[DA], a1[DA], acc0[DA] = {0.0f}, acc1[DA] = {0.0f};
+      float a0[DA], a1[DA];
       for (int64_t c = 0; c < d; ++c) {
         a0[c] = s0 * f[i * d + c];
         a1[c] = s1 * f[(i + 1) * d + c];
       }
       const float* e0 = e + i * ld + k0;
       const float* e1 = e + (i + 1) * ld + k0;
-#pragma omp simd reduction(+ : acc0[:DA], acc1[:DA])
+#pragma omp simd
       for (int64_t j = 0; j < kb; ++j) {
         const float p0 = e0[j], p1 = e1[j];
 #pragma GCC unroll 32
-        for (int64_t c = 0; c < d; ++c) {
-          const float w = wt[c * ld + k0 + j];
-          acc0[c] += p0 * w;
-          acc1[c] += p1 * w;
+        for (int64_t c = 0; c < d; ++c)
           gwt[c * ld + k0 + j] = std::fma(p1, a1[c], std::fma(p0, a0[c], gwt[c * ld + k0 + j]));
-        }
-      }
-      for (int64_t c = 0; c < d; ++c) {
-        pw[i * d + c] += s0 * acc0[c];
-        pw[(i + 1) * d + c] += s1 * acc1[c];
       }
     }
     for (; i < n; ++i) {
       const float s0 = exp2_neg(shift[i * blocks + b] - lse2[i]);
-      float a0[DA], acc0[DA] = {0.0f};
+      float a0[DA];
       for (int64_t c = 0; c < d; ++c) a0[c] = s0 * f[i * d + c];
       const float* e0 = e + i * ld + k0;
-#pragma omp simd reduction(+ : acc0[:DA])
+#pragma omp simd
       for (int64_t j = 0; j < kb; ++j) {
         const float p0 = e0[j];
 #pragma GCC unroll 32
-        for (int64_t c = 0; c < d; ++c) {
-          const float w = wt[c * ld + k0 + j];
-          acc0[c] += p0 * w;
-          gwt[c * ld + k0 + j] += p0 * a0[c];
-        }
+        for (int64_t c = 0; c < d; ++c) gwt[c * ld + k0 + j] += p0 * a0[c];
       }
-      for (int64_t c = 0; c < d; ++c) pw[i * d + c] += s0 * acc0[c];
     }
   }
 }
@@ -193,7 +193,6 @@ std::vector<torch::Tensor> linear_cross_entropy(torch::Tensor feats, torch::Tens
       const float* f = F + (r * B + i0) * d;
       const float* wt = WT + r * d * ld;
       for (int64_t x = 0; x < n * d; ++x) scaled[x] = b * kLog2e * f[x];
-      std::fill(pw.begin(), pw.end(), 0.0f);
       float* gwt = gwt_thread + r * d * ld;
 #define TILE_PASS(DIM) tile_pass<DIM>(f, wt, scaled.data(), n, d, K, ld, e.data(), shift.data(), lse2.data(), pw.data(), gwt)
       switch (d) {

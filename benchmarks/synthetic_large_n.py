@@ -36,7 +36,18 @@ def measure(n_labels: int, threads: int, steps: int) -> dict:
         t0 = time.perf_counter()
         batch.train_step()
         times.append((time.perf_counter() - t0) * 1e3)
-    return {"N": n_labels, "ms_per_step": statistics.median(times),
+    # the part of the step that grows with N: the cross-entropy over the N rows of W (loss and
+    # gradients, forward only: its backward just hands the gradients on)
+    from identifiability.synthetic import model as M
+    x, target = batch.sample_batch()
+    with torch.no_grad():
+        features = M.encode(batch.params, batch.buffers, batch.shape, x, train=False)
+    ce = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        M.linear_cross_entropy(batch.params, batch.shape, features, target)
+        ce.append((time.perf_counter() - t0) * 1e3)
+    return {"N": n_labels, "ms_per_step": statistics.median(times), "ce_ms": statistics.median(ce),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -64,16 +75,17 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--child", str(n), "--threads", str(args.threads),
                                   "--steps", str(args.steps)], capture_output=True, text=True, check=True)
             rounds[n].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("| N | ms/step | per-round medians | steps/s | x N = 1000 | peak memory (MB, whole process) "
-          "| W + Adam state (MB) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| N | ms/step | per-round medians | steps/s | x N = 1000 | of which cross-entropy (ms) "
+          "| peak memory (MB, whole process) | W + Adam state (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
     base = None
     for n in args.labels:
         ms = statistics.median(r["ms_per_step"] for r in rounds[n])
         base = base or ms
         w_mb = n * 5 * 4 * 4 / 2 ** 20   # weights, gradient, two Adam moments (float32)
         per_round = " / ".join(f"{r['ms_per_step']:.1f}" for r in rounds[n])
-        print(f"| {n} | {ms:.1f} | {per_round} | {1e3 / ms:.1f} | {ms / base:.2f} | "
+        ce = statistics.median(r["ce_ms"] for r in rounds[n])
+        print(f"| {n} | {ms:.1f} | {per_round} | {1e3 / ms:.1f} | {ms / base:.2f} | {ce:.1f} | "
               f"{max(r['peak_rss_mb'] for r in rounds[n]):.0f} | {w_mb:.1f} |")
     print()
     print("reference code (measured on this machine class, issue 3): step time 7.7x from N = 1000 to N = 10240")

@@ -1,4 +1,4 @@
-"""Small DIET and supervised runs whose metrics are pinned in tests/data/methods_reference.json.
+"""Small DIET and supervised runs whose metrics are pinned in tests/fixtures/methods_reference.json.
 
 The file was written with the training code as it was before the objectives became plug-ins
 (commit 6464d99: ``python tests/method_reference.py``); tests/test_methods.py trains the same runs
@@ -18,7 +18,7 @@ from identifiability.synthetic.metrics import compute_metrics
 from identifiability.synthetic.process import ProcessSettings, create_process, load_process, save_process
 from identifiability.synthetic.train import TrainSettings, final_state, train_runs
 
-REFERENCE = Path(__file__).parent / "data" / "methods_reference.json"
+REFERENCE = Path(__file__).parent / "fixtures" / "methods_reference.json"
 PROCESS = ProcessSettings(d=3, clusters=10, N=40, eval_samples=512, generator_candidates=50)
 TRAIN = TrainSettings(steps=100, batch_size=256, lr=0.02, warmup_steps=10, checkpoint_every=0, log_every=50)
 VARIANTS = {"diet_o": {"method": "diet", "w_norm": True}, "diet_a": {"method": "diet"},

@@ -1,4 +1,5 @@
 # Shared helpers: config validation, paths, the Python interpreter for the stage scripts.
+import os
 import sys
 
 from identifiability.config import ConfigError, validate_config
@@ -11,6 +12,9 @@ except ConfigError as exc:
 RESULTS = config["results"]
 LOGS = f"{RESULTS}/logs"  # logs and benchmark timings live beside the results they explain
 PY = sys.executable  # the interpreter running snakemake: the project's environment
+# Shell commands call plain `python`: the project's environment (the one running snakemake) comes
+# first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 THREADS = config.get("threads", 2)
 
 

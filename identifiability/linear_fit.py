@@ -68,3 +68,48 @@ def within_class_collapse(rows: np.ndarray, classes: np.ndarray) -> float:
         member = rows[classes == c]
         within += ((member - member.mean(0)) ** 2).sum()
     return float(within / total)
+
+
+# ----------------------------------------------------------------------------- maps of the theorems
+# Row-vector convention throughout: a map M sends a point z to z @ M (+ b). Theorem 1 is about
+# f∘g: z -> z̃ and about the rows of W as a function of their cluster vectors, v_c -> w_i.
+
+def forward_map(source, target) -> np.ndarray:
+    """Linear part M (d_in x d_out) of the least-squares affine map target ≈ source @ M + b,
+    fitted on all samples (the theorems' maps, not a held-out score)."""
+    reg = LinearRegression(fit_intercept=True).fit(np.asarray(source, float), np.asarray(target, float))
+    return np.atleast_2d(reg.coef_).T
+
+
+def orthogonal_factor(m: np.ndarray) -> np.ndarray:
+    """The orthogonal factor of the polar decomposition m = U P (the nearest orthogonal matrix)."""
+    from scipy.linalg import polar
+    return polar(np.asarray(m, float))[0]
+
+
+def mean_singular_value(m: np.ndarray) -> float:
+    return float(np.linalg.svd(np.asarray(m, float), compute_uv=False).mean())
+
+
+def orthogonal_map_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """||U_a - U_b||_F / sqrt(2 d) between the orthogonal factors of two d x d maps: 0 when they
+    share one orthogonal map; about 1 for two independent random orthogonal maps."""
+    ua, ub = orthogonal_factor(a), orthogonal_factor(b)
+    return float(np.linalg.norm(ua - ub) / np.sqrt(2 * ua.shape[0]))
+
+
+def logit_map(beta: float, m_z: np.ndarray, a_w: np.ndarray) -> np.ndarray:
+    """The bilinear form of the logits in the latents: beta <w_i, z̃> = v_C(i) (beta A M^T) z^T + ...,
+    with z̃ = z M + b and w_i = v_C(i) A + c. Theorems 1 and 2 have beta A M^T = kappa I."""
+    return beta * np.asarray(a_w, float) @ np.asarray(m_z, float).T
+
+
+def scalar_part(m: np.ndarray) -> tuple[float, float]:
+    """(s, e) for a square m: s = trace(m) / d (the multiple of the identity nearest to m) and
+    e = ||m / s - I||_F / sqrt(d), how far m is from s I relative to s (nan if s = 0)."""
+    m = np.asarray(m, float)
+    d = m.shape[0]
+    s = float(np.trace(m) / d)
+    if s == 0:
+        return s, float("nan")
+    return s, float(np.linalg.norm(m / s - np.eye(d)) / np.sqrt(d))

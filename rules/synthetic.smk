@@ -6,7 +6,7 @@ import re
 import shlex
 
 from identifiability.synthetic.plan import build_plan, cli_args
-from identifiability.synthetic.train import PER_RUN_FIELDS
+from identifiability.synthetic.settings import PER_RUN_FIELDS
 
 SYN = config["synthetic"]
 SYN_PLAN = build_plan(SYN) if SYN.get("enabled", True) else None

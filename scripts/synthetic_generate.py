@@ -9,7 +9,8 @@ import argparse
 import time
 
 from identifiability.cli import add_dataclass_arguments, dataclass_from_args, run_main
-from identifiability.synthetic.process import ProcessSettings, create_process, save_process
+from identifiability.synthetic.process import create_process, save_process
+from identifiability.synthetic.settings import ProcessSettings
 
 
 def main() -> None:

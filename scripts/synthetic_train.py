@@ -24,7 +24,8 @@ from identifiability.cli import add_dataclass_arguments, dataclass_from_args, ru
 from identifiability.device import resolve_device, set_threads
 from identifiability.io import atomic_path
 from identifiability.synthetic.process import load_process
-from identifiability.synthetic.train import PER_RUN_FIELDS, TrainSettings, final_state, train_runs
+from identifiability.synthetic.settings import PER_RUN_FIELDS, TrainSettings
+from identifiability.synthetic.train import final_state, train_runs
 
 
 def run_settings(base: TrainSettings, overrides: list[str] | None, n_runs: int) -> list[TrainSettings]:

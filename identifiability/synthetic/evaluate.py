@@ -33,7 +33,7 @@ def extract(model_state: dict, process_path, device="cpu") -> tuple[dict[str, np
     if process.seed != model_state["process_seed"]:
         raise ArtifactError(f"model was trained on process seed {model_state['process_seed']} but "
                             f"{process_path} has seed {process.seed}")
-    shape = M.ModelShape(**{k: tuple(v) if k == "hidden_factors" else v
+    shape = M.ModelShape(**{k: tuple(v) if k == "hidden_factors" or isinstance(v, list) else v
                             for k, v in model_state["model_shape"].items()})
     params = {k: v[None].to(device) for k, v in model_state["params"].items()}
     buffers = {k: v[None].to(device) for k, v in model_state["buffers"].items()}
@@ -48,8 +48,11 @@ def extract(model_state: dict, process_path, device="cpu") -> tuple[dict[str, np
               "classes": eval_arrays["classes"], "w_rows": rows, "w_row_classes": row_classes,
               "v_of_rows": process.cluster_vectors.numpy()[row_classes],
               "cluster_vectors": process.cluster_vectors.numpy(), "beta": np.array(beta)}
+    if "head.bias" in params:
+        arrays["w_bias"] = params["head.bias"][0].double().cpu().numpy()
     meta = {"train_settings": model_state["train_settings"],
-            "process_settings": model_state["process_settings"], "steps": model_state["steps"]}
+            "process_settings": model_state["process_settings"], "steps": model_state["steps"],
+            "train_wall_s": model_state.get("train_wall_s"), "stacked_runs": model_state.get("stacked_runs")}
     return arrays, meta
 
 

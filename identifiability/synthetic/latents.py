@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from identifiability.synthetic.settings import ASSUMPTIONS_HOLD, CONDITIONAL_PARAMS  # noqa: F401 (re-exported)
+
 
 def _normal(shape, generator, like: torch.Tensor) -> torch.Tensor:
     return torch.randn(shape, generator=generator, device=like.device, dtype=like.dtype)
@@ -137,17 +139,8 @@ CONDITIONALS: dict[str, Callable[[torch.Tensor, dict, torch.Generator], torch.Te
     "generalized_normal": _sample_generalized_normal,
 }
 
-# Which settings each family reads; used to name runs and to validate settings.
-CONDITIONAL_PARAMS: dict[str, tuple[str, ...]] = {
-    "vmf": ("kappa",),
-    "laplace": ("scale",),
-    "normal": ("scale",),
-    "truncated_laplace": ("scale", "truncation"),
-    "generalized_normal": ("alpha", "shape"),
-}
-
-# Whether the paper's theory covers the family (vMF only).
-ASSUMPTIONS_HOLD = {"vmf": True}
+# Which settings each family reads (CONDITIONAL_PARAMS) and whether the paper's theory covers
+# it (ASSUMPTIONS_HOLD) live in settings.py, which imports no torch.
 
 
 def sample_conditional(family: str, centres: torch.Tensor, params: dict,

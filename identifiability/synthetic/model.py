@@ -56,6 +56,7 @@ class ModelShape:
     w_norm: Switch
     learn_beta: Switch
     hidden_factors: tuple[int, ...] = HIDDEN_FACTORS
+    head_bias: bool = False      # a learned bias per row of W (TCL, GCL)
 
     @property
     def widths(self) -> list[int]:
@@ -64,9 +65,9 @@ class ModelShape:
     @staticmethod
     def stack(shapes: list[ModelShape]) -> ModelShape:
         """The shape of these runs stacked: sizes must agree; a switch stays one bool where all agree."""
-        sizes = {(s.d, s.head_rows, s.hidden_factors) for s in shapes}
+        sizes = {(s.d, s.head_rows, s.hidden_factors, s.head_bias) for s in shapes}
         if len(sizes) != 1:
-            raise ValueError(f"stacked runs must share (d, head_rows, hidden_factors); got {sorted(sizes)}")
+            raise ValueError(f"stacked runs must share (d, head_rows, hidden_factors, head_bias); got {sorted(sizes)}")
         switches = {}
         for name in SWITCHES:
             values = tuple(getattr(s, name) for s in shapes)
@@ -104,6 +105,8 @@ def init_run_parameters(shape: ModelShape, generator: torch.Generator, beta_init
     p["out.weight"] = uniform((shape.d, widths[-1]), widths[-1])
     p["out.bias"] = uniform((shape.d,), widths[-1])
     p["head.weight"] = uniform((shape.head_rows, shape.d), shape.d)
+    if shape.head_bias:   # zeros: no draw, so the generator's stream after initialisation is unchanged
+        p["head.bias"] = torch.zeros(shape.head_rows, device=dev)
     p["log_beta"] = torch.full((), math.log(beta_init), device=dev)
     return p
 
@@ -117,9 +120,11 @@ def init_run_buffers(shape: ModelShape, device) -> dict[str, torch.Tensor]:
 
 
 def trainable_names(shape: ModelShape, names) -> list[str]:
-    """All but log_beta, which is trained when any run learns beta (see ``trained_beta``)."""
+    """All but log_beta, which is trained when any run learns beta (see ``trained_beta``), and
+    the head when there is none (a method without W)."""
     learn = shape.learn_beta
-    return [n for n in names if n != "log_beta" or (any(learn) if isinstance(learn, tuple) else learn)]
+    learn_beta = any(learn) if isinstance(learn, tuple) else learn
+    return [n for n in names if (n != "log_beta" or learn_beta) and not (n.startswith("head.") and shape.head_rows == 0)]
 
 
 def stack_runs(per_run: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

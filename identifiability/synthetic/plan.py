@@ -13,9 +13,7 @@ import itertools
 import json
 from dataclasses import asdict, dataclass, field
 
-from identifiability.synthetic.latents import CONDITIONAL_PARAMS
-from identifiability.synthetic.process import ProcessSettings
-from identifiability.synthetic.train import PER_RUN_FIELDS, TrainSettings
+from identifiability.synthetic.settings import CONDITIONAL_PARAMS, PER_RUN_FIELDS, ProcessSettings, TrainSettings
 
 
 def _short_hash(obj) -> str:

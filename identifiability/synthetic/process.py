@@ -1,8 +1,11 @@
-"""The cluster-centric data generating process: its settings, sampling, and its HDF5 file.
+"""The data generating process: sampling, and its HDF5 file (settings: ``settings.py``).
 
-A process file holds everything needed to draw fresh samples again: the cluster vectors, the
-generator weights, the label scheme and conditional (as settings attributes), and held-out
-evaluation samples (labels, classes, latents z, observations x).
+Two kinds, one file format. ``cluster_centric`` (the paper's): instance labels, classes with
+cluster vectors v_c, z ~ p(z | v_c), x = g(z). ``infonce`` (Zimmermann et al. 2021): z uniform on
+the sphere and positive pairs z+ ~ vMF(z, kappa), no labels (its cluster-vector array is empty and
+its held-out labels are -1). A process file holds everything needed to draw fresh samples again:
+the cluster vectors, the generator weights, the settings (as attributes), and held-out evaluation
+samples (labels, classes, latents z, observations x).
 """
 
 from __future__ import annotations
@@ -13,44 +16,12 @@ from dataclasses import dataclass, asdict
 import numpy as np
 import torch
 
-from identifiability.settings import StrictSettings
 from identifiability.io import provenance, read_hdf5, write_hdf5
 from identifiability.synthetic.generator import apply_generator, build_generator_weights
-from identifiability.synthetic.latents import (CONDITIONAL_PARAMS, CONDITIONALS, project,
-                                               sample_cluster_vectors, sample_conditional)
+from identifiability.synthetic.latents import project, sample_cluster_vectors, sample_conditional, sample_vmf
+from identifiability.synthetic.settings import ProcessSettings
 
 PROCESS_HINT = "Re-create it with scripts/synthetic_generate.py (or let snakemake rebuild it)."
-
-
-@dataclass(frozen=True)
-class ProcessSettings(StrictSettings):
-    """Settings of the cluster-centric data generating process (defaults: reference code)."""
-    d: int = 5                         # latent (and observation) dimension
-    clusters: int = 100                # number of classes |C|
-    N: int = 1000                      # number of instance labels (rows of W for DIET)
-    cluster_marginal: str = "uniform"  # uniform | laplace | normal (around e1, projected)
-    cluster_scale: float = 1.0         # scale of the laplace / normal cluster marginal
-    conditional: str = "vmf"           # vmf | laplace | normal | truncated_laplace | generalized_normal
-    kappa: float = 10.0                # vMF concentration
-    scale: float = 1.0                 # scale of the laplace / normal / truncated laplace conditional
-    truncation: float = 1.0            # support [-T, T] of the truncated laplace
-    alpha: float = 1.0                 # generalized normal: exp(-alpha * ||v - z||_shape^shape)
-    shape: float = 2.0                 # generalized normal shape (1 = Laplace, 2 = Normal)
-    generator_layers: int = 4
-    generator_candidates: int = 1000   # draws per layer; the best conditioned is kept
-    eval_samples: int = 8192           # held-out samples stored in the file
-
-    def __post_init__(self):
-        if self.conditional not in CONDITIONALS:
-            raise ValueError(f"conditional must be one of {sorted(CONDITIONALS)}, got {self.conditional!r}")
-        for name in ("d", "clusters", "N", "generator_layers", "generator_candidates", "eval_samples"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.d < 2:
-            raise ValueError("d must be >= 2 (latents live on the sphere S^{d-1})")
-
-    def conditional_params(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in CONDITIONAL_PARAMS[self.conditional]}
 
 
 @dataclass
@@ -72,20 +43,46 @@ class Process:
                                self.settings.conditional_params(), generator)
         return z, apply_generator(z, self.generator_weights)
 
+    def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+        """``n`` fresh samples: labels (uniform over the N instances; None for the infonce kind),
+        latents z and observations x."""
+        if not self.settings.has_labels:
+            like = self.generator_weights
+            z = project(torch.randn((n, self.settings.d), generator=generator, device=like.device, dtype=like.dtype))
+            return None, z, apply_generator(z, self.generator_weights)
+        labels = torch.randint(0, self.settings.N, (n,), generator=generator, device=self.cluster_vectors.device)
+        z, x = self.sample(labels, generator)
+        return labels, z, x
+
+    def positive(self, labels: torch.Tensor | None, z: torch.Tensor,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A positive for each sample: z+ ~ vMF(z, kappa) (infonce kind), or a second fresh sample
+        with the same instance label (cluster-centric: the paper's "augmentation")."""
+        if not self.settings.has_labels:
+            z_pos = sample_vmf(z, self.settings.kappa, generator)
+            return z_pos, apply_generator(z_pos, self.generator_weights)
+        return self.sample(labels, generator)
+
 
 def create_process(settings: ProcessSettings, seed: int) -> tuple[Process, dict[str, np.ndarray]]:
     """Draw cluster vectors, generator and held-out samples for ``seed`` (float64 throughout)."""
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
-    clusters = sample_cluster_vectors(settings.clusters, settings.d, settings.cluster_marginal,
-                                      settings.cluster_scale, gen)
+    if settings.has_labels:
+        clusters = sample_cluster_vectors(settings.clusters, settings.d, settings.cluster_marginal,
+                                          settings.cluster_scale, gen)
+    else:
+        clusters = torch.empty((0, settings.d), dtype=torch.float64)
     weights = torch.as_tensor(build_generator_weights(settings.d, settings.generator_layers,
                                                       settings.generator_candidates, rng))
     process = Process(settings, seed, clusters, weights)
-    labels = torch.randint(0, settings.N, (settings.eval_samples,), generator=gen)
-    z, x = process.sample(labels, gen)
-    eval_arrays = {"labels": labels.numpy(), "classes": (labels % settings.clusters).numpy(),
-                   "z": z.numpy(), "x": x.numpy()}
+    labels, z, x = process.draw(settings.eval_samples, gen)
+    if labels is None:   # no labels in this kind of process
+        labels = torch.full((settings.eval_samples,), -1, dtype=torch.int64)
+        classes = labels
+    else:
+        classes = labels % settings.clusters
+    eval_arrays = {"labels": labels.numpy(), "classes": classes.numpy(), "z": z.numpy(), "x": x.numpy()}
     return process, eval_arrays
 
 

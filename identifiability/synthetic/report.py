@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from identifiability.io import read_json
-from identifiability.synthetic.latents import ASSUMPTIONS_HOLD
+from identifiability.synthetic.settings import ASSUMPTIONS_HOLD
 from identifiability.tables import save_figure, write_table
 
 METRICS_HINT = "Run the synthetic_fit stage for this run (or let snakemake rebuild it)."

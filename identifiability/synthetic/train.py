@@ -1,6 +1,7 @@
-"""Cross-entropy training of R stacked runs on fresh samples from their processes.
+"""Training of R stacked runs on fresh samples from their processes.
 
-The whole loop is on one screen in ``train_runs``. Each run has its own process (its seed's file),
+The whole loop is on one screen in ``train_runs``; what a step draws and its loss come from the
+run's method (``methods/``: DIET, supervised, InfoNCE, TCL, GCL). Each run has its own process (its seed's file),
 its own torch.Generator (labels, latents, label noise, initialisation), its own slice of every
 parameter and its own values of the per-run training settings (``PER_RUN_FIELDS``), so a run
 trained inside a batch matches the same run trained alone. The other training settings (method,
@@ -9,64 +10,26 @@ steps, batch size, schedule, ...) drive the shared loop and must be equal across
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, asdict, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
-from identifiability.settings import StrictSettings
 from identifiability.io import atomic_path
 from identifiability.synthetic import model as M
+from identifiability.synthetic.methods import load_method, method_info
 from identifiability.synthetic.process import Process
+from identifiability.synthetic.settings import PER_RUN_FIELDS, ProcessSettings, TrainSettings
 
 
-@dataclass(frozen=True)
-class TrainSettings(StrictSettings):
-    method: str = "diet"          # diet: label = instance index (N rows of W); supervised: label = class
-    feature_norm: bool = False    # unit-normalise f(x)
-    w_norm: bool = False          # unit-normalise the rows of W
-    beta: str = "learned"         # learned (the paper) | fixed (=1, the reference code)
-    steps: int = 1000
-    batch_size: int = 1024
-    lr: float = 1e-3
-    schedule: str = "cosine"      # constant | cosine (decay to 0 after warm-up)
-    warmup_steps: int = 0
-    label_noise: float = 0.0      # probability of replacing a label by a uniform draw
-    checkpoint_every: int = 500   # steps between (atomic) resume checkpoints; 0 = never
-    log_every: int = 100
-
-    def __post_init__(self):
-        if self.method not in ("diet", "supervised"):
-            raise ValueError(f"method must be diet or supervised, got {self.method!r}")
-        if self.beta not in ("learned", "fixed"):
-            raise ValueError(f"beta must be learned or fixed, got {self.beta!r}")
-        if self.schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
-        if not 0.0 <= self.label_noise <= 1.0:
-            raise ValueError(f"label_noise must be in [0, 1], got {self.label_noise}")
-        for name in ("steps", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-
-    def model_shape(self, process_settings) -> M.ModelShape:
-        rows = process_settings.N if self.method == "diet" else process_settings.clusters
-        return M.ModelShape(d=process_settings.d, head_rows=rows, feature_norm=self.feature_norm,
-                            w_norm=self.w_norm, learn_beta=self.beta == "learned")
-
-    def lr_at(self, step: int) -> float:
-        if step < self.warmup_steps:
-            return self.lr * (step + 1) / self.warmup_steps
-        if self.schedule == "constant":
-            return self.lr
-        progress = (step - self.warmup_steps) / max(self.steps - self.warmup_steps, 1)
-        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
-
-
-PER_RUN_FIELDS = ("feature_norm", "w_norm", "beta", "label_noise")   # may differ within a batch
+def model_shape(settings: TrainSettings, process: ProcessSettings) -> M.ModelShape:
+    """The encoder and head of a run: W's rows and bias as its method has them."""
+    return M.ModelShape(d=process.d, head_rows=settings.head_rows(process), feature_norm=settings.feature_norm,
+                        w_norm=settings.w_norm, learn_beta=settings.beta == "learned",
+                        head_bias=method_info(settings.method).head_bias)
 
 
 def per_run_settings(settings: TrainSettings | list[TrainSettings], n_runs: int) -> list[TrainSettings]:
@@ -98,20 +61,24 @@ class RunBatch:
 
     def __init__(self, settings: TrainSettings | list[TrainSettings], processes: list[Process],
                  device: torch.device, dtype: torch.dtype = torch.float32):
-        sizes = {(p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
+        sizes = {(p.settings.kind, p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
         if len(sizes) != 1:
-            raise ValueError(f"runs trained together must share (d, N, clusters); got {sorted(sizes)}")
+            raise ValueError(f"runs trained together must share (kind, d, N, clusters); got {sorted(sizes)}")
         self.run_settings = per_run_settings(settings, len(processes))
         self.shared = self.run_settings[0]
+        for s, p in zip(self.run_settings, processes):
+            s.check_process(p.settings)
+        self.method = load_method(self.shared.method)
         self.device = device
         self.processes = [p.to(device) for p in processes]
         for p in self.processes:
             p.cluster_vectors = p.cluster_vectors.to(dtype)
             p.generator_weights = p.generator_weights.to(dtype)
-        self.shapes = [s.model_shape(p.settings) for s, p in zip(self.run_settings, processes)]
+        self.shapes = [model_shape(s, p.settings) for s, p in zip(self.run_settings, processes)]
         self.shape = M.ModelShape.stack(self.shapes)
         self.generators = [torch.Generator(device=device).manual_seed(run_seed(p.seed)) for p in processes]
-        params = M.stack_runs([M.init_run_parameters(s, g) for s, g in zip(self.shapes, self.generators)])
+        params = M.stack_runs([M.init_run_parameters(shape, g, own.beta_init)
+                               for shape, g, own in zip(self.shapes, self.generators, self.run_settings)])
         params = {k: v.to(dtype) for k, v in params.items()}
         self.buffers = {k: v.to(dtype) for k, v in
                         M.stack_runs([M.init_run_buffers(s, device) for s in self.shapes]).items()}
@@ -119,36 +86,18 @@ class RunBatch:
         trainable = [v for v in self.params.values() if v.requires_grad]
         self.optimizer = torch.optim.Adam(trainable, lr=self.shared.lr, fused=True)  # one kernel per step
         self.step = 0
+        self.wall_s = 0.0     # seconds spent in train_runs' loop (over resumes too)
 
     @property
     def n_runs(self) -> int:
         return len(self.processes)
 
-    def sample_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fresh observations (R, B, d) and targets (R, B) for one step."""
-        s, B = self.shared, self.shared.batch_size
-        n_labels = self.processes[0].settings.N
-        n_targets = n_labels if s.method == "diet" else self.processes[0].settings.clusters
-        xs, ts = [], []
-        for proc, gen, own in zip(self.processes, self.generators, self.run_settings):
-            labels = torch.randint(0, n_labels, (B,), generator=gen, device=self.device)
-            _, x = proc.sample(labels, gen)
-            target = labels if s.method == "diet" else labels % proc.settings.clusters
-            if own.label_noise > 0:
-                flip = torch.rand(B, generator=gen, device=self.device) < own.label_noise
-                noise = torch.randint(0, n_targets, (B,), generator=gen, device=self.device)
-                target = torch.where(flip, noise, target)
-            xs.append(x)
-            ts.append(target)
-        return torch.stack(xs), torch.stack(ts)
-
     def train_step(self) -> torch.Tensor:
         """One Adam step for every run; returns the per-run loss (R,)."""
-        x, target = self.sample_batch()
+        data = self.method.draw(self)
         for group in self.optimizer.param_groups:
             group["lr"] = self.shared.lr_at(self.step)
-        features = M.encode(self.params, self.buffers, self.shape, x, train=True)
-        per_run = M.linear_cross_entropy(self.params, self.shape, features, target)
+        per_run = self.method.loss(self, data)
         self.optimizer.zero_grad(set_to_none=True)
         per_run.sum().backward()   # each run's parameters see only its own mean loss
         self.optimizer.step()
@@ -167,7 +116,7 @@ class RunBatch:
             if st and name in own:
                 adam[name] = {"exp_avg": st["exp_avg"][r].clone(), "exp_avg_sq": st["exp_avg_sq"][r].clone(),
                               "step": st["step"].clone()}
-        return {"step": self.step, "params": M.unstack_run(self.params, r),
+        return {"step": self.step, "wall_s": self.wall_s, "params": M.unstack_run(self.params, r),
                 "buffers": M.unstack_run(self.buffers, r), "adam": adam,
                 "generator": self.generators[r].get_state(), "settings": asdict(self.run_settings[r]),
                 "process_seed": self.processes[r].seed}
@@ -177,6 +126,7 @@ class RunBatch:
         if len(steps) != 1:
             raise ValueError(f"checkpoints of one batch are at different steps {sorted(steps)}")
         self.step = steps.pop()
+        self.wall_s = max(s.get("wall_s", 0.0) for s in states)
         with torch.no_grad():
             for name, p in self.params.items():
                 p.copy_(torch.stack([s["params"][name] for s in states]).to(self.device))
@@ -239,7 +189,7 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
     if eval_sets is not None:
         probe = [(torch.as_tensor(e["x"][:2048], dtype=torch.float32, device=device),
                   torch.as_tensor(e["z"][:2048])) for e in eval_sets]
-    t0, step0 = time.perf_counter(), batch.step
+    t0, step0, wall0 = time.perf_counter(), batch.step, batch.wall_s
     while batch.step < shared.steps:
         loss = batch.train_step()
         step = batch.step
@@ -257,8 +207,10 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
                 msg.append("R2 " + " ".join(f"{logs[r][-1]['affine_r2_probe']:.3f}" for r in range(batch.n_runs)))
             log(" | ".join(msg))
         if shared.checkpoint_every and step % shared.checkpoint_every == 0 and step < shared.steps:
+            batch.wall_s = wall0 + time.perf_counter() - t0
             for r, c in enumerate(ckpts):
                 save_checkpoint(c, {**batch.run_state(r), "log": logs[r]})
+    batch.wall_s = wall0 + time.perf_counter() - t0
     for r, d in enumerate(run_dirs):
         _write_log(Path(d) / "train_log.csv", logs[r])
     return batch
@@ -280,4 +232,7 @@ def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
     state = batch.run_state(r)
     return {"params": state["params"], "buffers": state["buffers"], "train_settings": state["settings"],
             "process_settings": process_settings, "process_seed": state["process_seed"],
-            "model_shape": asdict(batch.shapes[r]), "steps": batch.step}
+            "model_shape": asdict(batch.shapes[r]), "steps": batch.step,
+            # the training job's wall time (resumed parts included) and how many
+            # runs shared it: a run's share of the compute is train_wall_s / stacked_runs
+            "train_wall_s": batch.wall_s, "stacked_runs": batch.n_runs}

@@ -1,0 +1,136 @@
+"""Settings of the synthetic experiments: the data generating process and the training of a run.
+
+Plain frozen dataclasses, no torch: the workflow builds its plan (every process, run and table
+cell) from them while parsing the rules, and a ``snakemake -n`` should not pay for importing torch.
+Their defaults are the reference code's; the config schema (``schemas/synthetic.schema.yaml``)
+fills the same defaults in a config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from identifiability.settings import StrictSettings
+from identifiability.synthetic.methods import METHODS, method_info
+
+# Kinds of process: the paper's cluster-centric one, and the one InfoNCE's identifiability theory
+# is stated for (Zimmermann et al. 2021, cl-ica): latents uniform on the sphere, positive pairs
+# z+ ~ vMF(z, kappa), no labels.
+PROCESS_KINDS = ("cluster_centric", "infonce")
+
+# Which settings each conditional family reads; used to name runs and to validate settings.
+CONDITIONAL_PARAMS: dict[str, tuple[str, ...]] = {
+    "vmf": ("kappa",),
+    "laplace": ("scale",),
+    "normal": ("scale",),
+    "truncated_laplace": ("scale", "truncation"),
+    "generalized_normal": ("alpha", "shape"),
+}
+
+# Whether the paper's theory covers the family (vMF only).
+ASSUMPTIONS_HOLD = {"vmf": True}
+
+
+@dataclass(frozen=True)
+class ProcessSettings(StrictSettings):
+    """Settings of the data generating process (defaults: the reference code's)."""
+    kind: str = "cluster_centric"      # cluster_centric | infonce (uniform latents, vMF positive pairs)
+    d: int = 5                         # latent (and observation) dimension
+    clusters: int = 100                # number of classes |C|
+    N: int = 1000                      # number of instance labels (rows of W for DIET)
+    cluster_marginal: str = "uniform"  # uniform | laplace | normal (around e1, projected)
+    cluster_scale: float = 1.0         # scale of the laplace / normal cluster marginal
+    conditional: str = "vmf"           # vmf | laplace | normal | truncated_laplace | generalized_normal
+    kappa: float = 10.0                # vMF concentration (infonce: of the positive around its anchor)
+    scale: float = 1.0                 # scale of the laplace / normal / truncated laplace conditional
+    truncation: float = 1.0            # support [-T, T] of the truncated laplace
+    alpha: float = 1.0                 # generalized normal: exp(-alpha * ||v - z||_shape^shape)
+    shape: float = 2.0                 # generalized normal shape (1 = Laplace, 2 = Normal)
+    generator_layers: int = 4
+    generator_candidates: int = 1000   # draws per layer; the best conditioned is kept
+    eval_samples: int = 8192           # held-out samples stored in the file
+
+    def __post_init__(self):
+        if self.kind not in PROCESS_KINDS:
+            raise ValueError(f"kind must be one of {list(PROCESS_KINDS)}, got {self.kind!r}")
+        if self.conditional not in CONDITIONAL_PARAMS:
+            raise ValueError(f"conditional must be one of {sorted(CONDITIONAL_PARAMS)}, got {self.conditional!r}")
+        if self.kind == "infonce" and self.conditional != "vmf":
+            raise ValueError("the infonce process draws positives from vMF(z, kappa): conditional must be vmf")
+        for name in ("d", "clusters", "N", "generator_layers", "generator_candidates", "eval_samples"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.d < 2:
+            raise ValueError("d must be >= 2 (latents live on the sphere S^{d-1})")
+        for name in ("kappa", "scale", "truncation", "alpha", "shape", "cluster_scale"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+
+    @property
+    def has_labels(self) -> bool:
+        """Instance labels and classes exist (the cluster-centric process); infonce has none."""
+        return self.kind == "cluster_centric"
+
+    def conditional_params(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in CONDITIONAL_PARAMS[self.conditional]}
+
+
+@dataclass(frozen=True)
+class TrainSettings(StrictSettings):
+    """Training of one run. ``method`` names the objective (``identifiability.synthetic.methods``)."""
+    method: str = "diet"          # diet | supervised | infonce | tcl | gcl (see methods/)
+    feature_norm: bool = False    # unit-normalise f(x)
+    w_norm: bool = False          # unit-normalise the rows of W
+    beta: str = "learned"         # learned (the paper) | fixed (at beta_init; 1 = the reference code)
+    beta_init: float = 1.0        # initial (or fixed) inverse temperature beta
+    steps: int = 1000
+    batch_size: int = 1024
+    lr: float = 1e-3
+    schedule: str = "cosine"      # constant | cosine (decay to 0 after warm-up)
+    warmup_steps: int = 0
+    label_noise: float = 0.0      # probability of replacing a label by a uniform draw
+    checkpoint_every: int = 500   # steps between (atomic) resume checkpoints; 0 = never
+    log_every: int = 100
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {sorted(METHODS)}, got {self.method!r}")
+        if self.beta not in ("learned", "fixed"):
+            raise ValueError(f"beta must be learned or fixed, got {self.beta!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
+        if not 0.0 <= self.label_noise <= 1.0:
+            raise ValueError(f"label_noise must be in [0, 1], got {self.label_noise}")
+        if not self.beta_init > 0:
+            raise ValueError(f"beta_init must be > 0, got {self.beta_init}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        for name in ("steps", "batch_size", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.label_noise and not method_info(self.method).needs_labels:
+            raise ValueError(f"label_noise applies to methods trained on labels; {self.method} has none")
+
+    def head_rows(self, process: ProcessSettings) -> int:
+        """Rows of W: one per instance label, one per class, or none (the method's head)."""
+        head = method_info(self.method).head
+        return {"instances": process.N, "classes": process.clusters, None: 0}[head]
+
+    def check_process(self, process: ProcessSettings) -> None:
+        """ValueError if this training cannot run on ``process`` (e.g. labels the process lacks)."""
+        if method_info(self.method).needs_labels and not process.has_labels:
+            raise ValueError(f"method {self.method} trains on labels, which process kind {process.kind} "
+                             "does not have (use infonce there)")
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        if self.schedule == "constant":
+            return self.lr
+        progress = (step - self.warmup_steps) / max(self.steps - self.warmup_steps, 1)
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+# training settings that may differ between runs trained together in one stacked job
+PER_RUN_FIELDS = ("feature_norm", "w_norm", "beta", "beta_init", "label_noise")

@@ -8,9 +8,10 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-# The embedded default, unless a config is given with --configfile (then that file alone is the
-# config: no keys of config.yaml leak into it).
-if not config:
+# The embedded default config.yaml, with `--config key=value` overrides merged over it; a
+# `--configfile` replaces it instead (that file alone, plus any --config, is the config: no keys
+# of config.yaml leak into it). A workflow using this one as a module passes its own config.
+if not workflow.overwrite_configfiles:
 
     configfile: "config.yaml"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import jsonschema
@@ -22,10 +23,29 @@ def load_schema(name: str) -> dict:
     return schema
 
 
+def _filling_defaults(validator_class):
+    """The validator class, extended to fill in each property's ``default`` where it is missing
+    (the schema is the one source of the config's defaults; rules read the filled config)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties})
+
+
+FillingValidator = _filling_defaults(jsonschema.Draft202012Validator)
+
+
 def validate_section(values: dict, schema_name: str, where: str) -> None:
-    """Validate ``values`` against ``schemas/<schema_name>``; raise ConfigError naming the key."""
+    """Validate ``values`` against ``schemas/<schema_name>``, filling in the schema's defaults in
+    place; raise ConfigError naming the offending key."""
     schema = load_schema(schema_name)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = FillingValidator(schema)
     errors = sorted(validator.iter_errors(values), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         e = jsonschema.exceptions.best_match(errors)
@@ -38,7 +58,8 @@ def validate_section(values: dict, schema_name: str, where: str) -> None:
 
 
 def validate_config(config: dict) -> None:
-    """Validate the whole workflow config (top level, then each experiment family)."""
+    """Validate the whole workflow config (top level, then each experiment family) and fill in
+    the defaults of its schemas."""
     validate_section(config, "config.schema.yaml", "")
     for family in ("synthetic", "dislib", "imagenetx"):
         if family in config and (SCHEMA_DIR / f"{family}.schema.yaml").exists():
@@ -52,3 +73,20 @@ def load_config(path: str | Path) -> dict:
     config = yaml.safe_load(path.read_text()) or {}
     validate_config(config)
     return config
+
+
+def typed_overrides(overrides) -> dict:
+    """Command-line config overrides with every string inside a mapping read again as YAML
+    ('0.5' -> 0.5, 'true' -> True); top-level strings stay as Snakemake typed them."""
+    def typed(value, nested):
+        if isinstance(value, dict):
+            return {k: typed(v, True) for k, v in value.items()}
+        if isinstance(value, list):
+            return [typed(v, True) for v in value]
+        if nested and isinstance(value, str):
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+        return value
+    return {k: typed(v, False) for k, v in dict(overrides or {}).items()}

@@ -1,9 +1,15 @@
-# Shared helpers: config validation, paths, the Python interpreter for the stage scripts.
+# Shared by every family: config validation (with the schemas' defaults filled in), the results
+# folder, threads, the conda environment, and the interpreter the stage scripts run with.
 import os
 import sys
 
-from identifiability.config import ConfigError, validate_config
+from snakemake.utils import update_config
 
+from identifiability.config import ConfigError, typed_overrides, validate_config
+
+# `--config` values nested in a mapping arrive as strings (Snakemake parses them with YAML's
+# BaseLoader): read them again as YAML so that `--config 'synthetic={train: {lr: 0.5}}'` is a number
+update_config(config, typed_overrides(workflow.config_settings.config))
 try:
     validate_config(config)
 except ConfigError as exc:
@@ -11,15 +17,12 @@ except ConfigError as exc:
 
 RESULTS = config["results"]
 LOGS = f"{RESULTS}/logs"  # logs and benchmark timings live beside the results they explain
-PY = sys.executable  # the interpreter running snakemake: the project's environment
 # Shell commands call plain `python`: the project's environment (the one running snakemake) comes
 # first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-THREADS = config.get("threads", 2)
-
-
-def enabled(family):
-    return bool(config.get(family, {}).get("enabled", False))
+PY = sys.executable  # kept until every rule calls plain `python` (see PATH below)
+THREADS = config["threads"]  # every default comes from schemas/ (filled in by validate_config)
+CONDA_ENV = f"../envs/{config['conda_env']}.yaml"  # relative to rules/
 
 
 wildcard_constraints:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ["Snakefile", "rules", "schemas", "scripts", "reference", "configs", "profiles", "report"]
+WORKFLOW_FILES = ["Snakefile", "rules", "schemas", "scripts", "reference", "configs", "profiles", "report", "envs"]
 
 
 @pytest.fixture

@@ -13,7 +13,12 @@ import itertools
 import json
 from dataclasses import asdict, dataclass, field
 
-from identifiability.synthetic.settings import CONDITIONAL_PARAMS, PER_RUN_FIELDS, ProcessSettings, TrainSettings
+from identifiability.synthetic.methods import method_info
+from identifiability.synthetic.settings import (CONDITIONAL_PARAMS, PER_RUN_FIELDS, ProcessSettings, TrainSettings,
+                                                theorem_case)
+
+KAPPA_CASES = ("C1", "C2", "C3")      # the cases whose predictions recover kappa (docs/theory.md)
+DIVERSITY_CASES = ("C3",)             # the case that needs >= 2d diverse cluster vectors
 
 
 def _short_hash(obj) -> str:
@@ -25,13 +30,15 @@ def _fmt(v) -> str:
 
 
 def process_id(p: ProcessSettings) -> str:
+    if p.kind == "infonce":
+        return f"infonce_d{p.d}_k{_fmt(p.kappa)}_{_short_hash(asdict(p))}"
     cond = p.conditional + "".join(f"-{k[0]}{_fmt(v)}" for k, v in p.conditional_params().items())
     marg = p.cluster_marginal if p.cluster_marginal == "uniform" else f"{p.cluster_marginal}{_fmt(p.cluster_scale)}"
     return f"d{p.d}_C{p.clusters}_N{p.N}_{cond}_{marg}_{_short_hash(asdict(p))}"
 
 
 def run_id(p: ProcessSettings, t: TrainSettings) -> str:
-    flags = f"fn{int(t.feature_norm)}wn{int(t.w_norm)}_beta-{t.beta}"
+    flags = f"fn{int(t.feature_norm)}wn{int(t.w_norm)}_beta-{t.beta}" + (f"{_fmt(t.beta_init)}" if t.beta_init != 1 else "")
     noise = f"_noise{_fmt(t.label_noise)}" if t.label_noise else ""
     return f"{t.method}_{flags}{noise}_{process_id(p)}_{_short_hash([asdict(p), asdict(t)])}"
 
@@ -58,6 +65,7 @@ class TableRow:
     train_overrides: dict
     runs: dict[str, str] = field(default_factory=dict)   # column prefix -> run id
     cell: dict = field(default_factory=dict)             # sweep axis values ('process.kappa': 5)
+    resolved: dict = field(default_factory=dict)         # column prefix -> {process: {...}, train: {...}}
 
 
 @dataclass
@@ -68,6 +76,8 @@ class Plan:
     tables: dict[str, dict]                               # table name -> spec with resolved rows
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep name -> spec with resolved cells
     stacks: dict[str, list[str]] = field(default_factory=dict)  # training job -> its run ids
+    theory: dict | None = None                            # theory table and sweeps (docs/theory.md)
+    genealogy: dict | None = None                         # methods side by side (docs/genealogy.md)
 
     def stack_of(self, run_id: str) -> str:
         return next(sid for sid, members in self.stacks.items() if run_id in members)
@@ -77,8 +87,12 @@ class Plan:
 
     def run_ids(self, kind: str, name: str) -> list[str]:
         """Every run behind a table or a sweep (each once)."""
-        spec = (self.tables if kind == "table" else self.sweeps)[name]
-        return list(dict.fromkeys(rid for row in spec["rows"] for rid in row.runs.values()))
+        if kind in ("theory", "genealogy"):
+            spec = getattr(self, kind)
+            rows = [r for section in spec["sections"].values() for r in section] if kind == "theory" else spec["rows"]
+        else:
+            rows = (self.tables if kind == "table" else self.sweeps)[name]["rows"]
+        return list(dict.fromkeys(rid for row in rows for rid in row.runs.values()))
 
     def _columns(self, spec: dict) -> list[dict]:
         return [{"prefix": prefix, "variant": v,
@@ -86,9 +100,10 @@ class Plan:
                 for prefix, v in spec["columns"].items()]
 
     @staticmethod
-    def _rows(spec: dict) -> list[dict]:
+    def _rows(spec: dict | list) -> list[dict]:
+        rows = spec["rows"] if isinstance(spec, dict) else spec
         return [{"label": r.label, "process": r.process_overrides, "train": r.train_overrides,
-                 "cell": r.cell, "runs": r.runs} for r in spec["rows"]]
+                 "cell": r.cell, "runs": r.runs, "resolved": r.resolved} for r in rows]
 
     def table_layout(self, name: str) -> dict:
         """What the table stage needs: rows, their settings and the run folder of every cell."""
@@ -105,6 +120,19 @@ class Plan:
                 "columns": self._columns(spec), "rows": self._rows(spec),
                 "metrics": list(spec.get("metrics", ["r2_z", "r2_w"])),
                 "lines": list(spec.get("lines", [])), "claims": list(spec.get("claims", []))}
+
+
+    def theory_layout(self) -> dict:
+        """What the theory stage needs: per section (baseline, kappa, diversity) the cells and the
+        run of every (cell, variant); each variant's case of the theorems comes with its settings."""
+        spec = self.theory
+        return {"title": spec["title"], "seeds": self.seeds, "variants": spec["variants"],
+                "sections": {name: self._rows(rows) for name, rows in spec["sections"].items()}}
+
+    def genealogy_layout(self) -> dict:
+        """What the genealogy stage needs: one row per (process, method) with its run."""
+        spec = self.genealogy
+        return {"title": spec["title"], "seeds": self.seeds, "rows": self._rows(spec["rows"])}
 
 
 def _row_label(overrides: dict) -> str:
@@ -138,12 +166,14 @@ def build_plan(section: dict) -> Plan:
             try:
                 p = ProcessSettings.from_dict({**base_p, **p_over})
                 t = TrainSettings.from_dict({**base_t, **variants[variant], **t_over})
+                t.check_process(p)
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"{where}, row {row.label!r}: {exc}") from None
+                raise ValueError(f"{where}, row {row.label!r}, variant {variant!r}: {exc}") from None
             s = Setting(p, t)
             settings[s.run_id] = s
             processes[s.process_id] = p
             row.runs[prefix] = s.run_id
+            row.resolved[prefix] = {"process": asdict(p), "train": asdict(t)}
         return row
 
     tables: dict[str, dict] = {}
@@ -177,10 +207,57 @@ def build_plan(section: dict) -> Plan:
                 if v not in columns:
                     raise ValueError(f"synthetic.sweeps.{name}.claims: variant {v!r} is not in this "
                                      f"sweep's variants {spec['variants']}")
+    theory = None
+    if section.get("theory"):
+        spec = section["theory"]
+        where = "synthetic.theory"
+        cases = {}
+        for v in spec["variants"]:
+            if v not in variants:
+                raise ValueError(f"{where}.variants: unknown variant {v!r}; defined variants: {sorted(variants)}")
+            cases[v] = theorem_case(TrainSettings.from_dict({**base_t, **variants[v]}))
+            if cases[v] is None:
+                raise ValueError(f"{where}.variants: {v!r} is no case of the paper's theorems "
+                                 "(DIET in any normalisation, or supervised)")
+
+        def theory_rows(key, values, which):
+            cols = {v: v for v in spec["variants"] if cases[v] in which}
+            rows = []
+            for value in values:
+                cell = {f"process.{key}": value}
+                rows.append(resolve(where, TableRow(_row_label(cell), {key: value}, {}, cell=cell), cols, {key: value}, {}))
+            return rows if cols else []
+
+        sections = {"baseline": [resolve(where, TableRow("baseline", {}, {}), {v: v for v in spec["variants"]}, {}, {})]}
+        sections["kappa"] = theory_rows("kappa", spec.get("kappa", []), KAPPA_CASES)
+        sections["diversity"] = theory_rows("clusters", spec.get("clusters", []), DIVERSITY_CASES)
+        theory = {"title": spec.get("title", "theory"), "variants": {v: cases[v] for v in spec["variants"]},
+                  "sections": sections}
+    genealogy = None
+    if section.get("genealogy"):
+        spec = section["genealogy"]
+        where = "synthetic.genealogy"
+        methods = {}
+        for v in spec["methods"]:
+            if v not in variants:
+                raise ValueError(f"{where}.methods: unknown variant {v!r}; defined variants: {sorted(variants)}")
+            m = TrainSettings.from_dict({**base_t, **variants[v]}).method
+            if m in methods:
+                raise ValueError(f"{where}.methods: variants {methods[m]!r} and {v!r} both train {m}; one per method")
+            methods[m] = v
+        rows = []
+        for pname, p_over in spec["processes"].items():
+            for m, v in methods.items():
+                p = ProcessSettings.from_dict({**base_p, **p_over})
+                if method_info(m).needs_labels and not p.has_labels:
+                    continue   # e.g. DIET on the infonce process: no labels to train on
+                rows.append(resolve(where, TableRow(f"{pname}/{m}", dict(p_over), {}, cell={"process": pname, "method": m}),
+                                    {m: v}, dict(p_over), {}))
+        genealogy = {"title": spec.get("title", "genealogy"), "rows": rows}
     seeds = list(section.get("seeds", [0]))
     stack = section.get("stack", {})
     stacks = build_stacks(settings, stack.get("by", "seeds"), stack.get("max_runs", 64), len(seeds))
-    return Plan(seeds, settings, processes, tables, sweeps, stacks)
+    return Plan(seeds, settings, processes, tables, sweeps, stacks, theory, genealogy)
 
 
 def _stack_key(s: Setting) -> str:
@@ -188,7 +265,7 @@ def _stack_key(s: Setting) -> str:
     training settings; they may differ in the process (kappa, conditional, cluster vectors...)
     and in the per-run training switches (normalisations, beta, label noise)."""
     shared = {k: v for k, v in asdict(s.train).items() if k not in PER_RUN_FIELDS}
-    return json.dumps([s.process.d, s.process.N, s.process.clusters, shared], sort_keys=True)
+    return json.dumps([s.process.kind, s.process.d, s.process.N, s.process.clusters, shared], sort_keys=True)
 
 
 def build_stacks(settings: dict[str, Setting], by: str, max_runs: int, n_seeds: int) -> dict[str, list[str]]:

@@ -12,34 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from identifiability.io import read_json
+from identifiability.synthetic import paper
 from identifiability.synthetic.settings import ASSUMPTIONS_HOLD
 from identifiability.tables import save_figure, write_table
 
 METRICS_HINT = "Run the synthetic_fit stage for this run (or let snakemake rebuild it)."
-
-
-def _paper_rows(paper_file: str | Path, key: str | None) -> list[dict]:
-    if not key:
-        return []
-    data = yaml.safe_load(Path(paper_file).read_text())
-    if key not in data:
-        raise ValueError(f"paper table {key!r} not in {paper_file}; known: {sorted(data)}")
-    return data[key]
-
-
-def _match_paper(rows: list[dict], process_overrides: dict) -> dict | None:
-    """The paper row whose setting equals this row's overrides (e.g. {'N': 100000})."""
-    for r in rows:
-        if r["setting"] == process_overrides:
-            return r
-    if not process_overrides:
-        for r in rows:   # Table 5's baseline is written {cluster_marginal: uniform}
-            if r["setting"] in ({"cluster_marginal": "uniform"},):
-                return r
-    return None
 
 
 def collect(layout: dict, runs_root: str | Path) -> pd.DataFrame:
@@ -54,16 +33,20 @@ def collect(layout: dict, runs_root: str | Path) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def summarise(layout: dict, long: pd.DataFrame, paper_file: str | Path) -> pd.DataFrame:
-    paper_rows = _paper_rows(paper_file, layout.get("paper"))
-    out = []
+def summarise(layout: dict, long: pd.DataFrame, paper_file: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(summary: one line per row, mean / std over seeds of every metric, the paper's value and the
+    verdict where the row's resolved settings are a paper cell; cells: one line per paper cell
+    matched, as in docs/validation/paper_tables.csv)."""
+    key = layout.get("paper")
+    rows_of_paper = paper.paper_rows(paper_file, key)
+    out, matched = [], []
     for i, row in enumerate(layout["rows"]):
         sub = long[long.row == i]
         first = sub.iloc[0]
         cond = first["process.conditional"]
         line = {"row": row["label"], "settings": json.dumps({**row["process"], **row["train"]}, sort_keys=True),
-                "assumptions_hold": bool(ASSUMPTIONS_HOLD.get(cond, False)), "seeds": int(sub.seed.nunique())}
-        paper = _match_paper(paper_rows, row["process"]) if not row["train"] else None
+                "assumptions_hold": bool(ASSUMPTIONS_HOLD.get(cond, False)), "seeds": int(sub.seed.nunique()),
+                "steps": int(first["steps"])}
         for col in layout["columns"]:
             prefix = col["prefix"]
             c = sub[sub.column == prefix]
@@ -75,16 +58,22 @@ def summarise(layout: dict, long: pd.DataFrame, paper_file: str | Path) -> pd.Da
                 "affine_r2_z": 100 * c["affine_r2_z"], "orthogonal_r2_z": 100 * c["orthogonal_r2_z"],
                 "beta": c["beta"], "beta_over_kappa": c["beta_over_kappa"], "w_collapse": c["w_collapse"],
             }
+            stats = {}
             for name, v in values.items():
-                line[f"{p}{name}_mean"] = float(np.mean(v))
-                line[f"{p}{name}_std"] = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
-            for name in ("r2_z", "r2_w", "mae_z", "mae_w"):
-                key = f"r2_{prefix}_{name[3:]}" if name.startswith("r2") and prefix else \
-                      f"mae_{prefix}_{name[4:]}" if prefix else name
-                pv = paper.get(key) if paper else None
-                line[f"{p}{name}_paper"] = float(pv[0]) if pv else float("nan")
+                v = v.astype(float)
+                stats[name] = (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else float("nan"))
+                line[f"{p}{name}_mean"], line[f"{p}{name}_std"] = stats[name]
+            column, rows = paper.matching_rows(rows_of_paper, key, row["resolved"][prefix])
+            first_match = rows[0] if rows else None   # the row printed first (the baseline before kappa = 10)
+            for name in paper.METRICS:
+                pv = paper.paper_value(first_match, name, column) if first_match else None
+                line[f"{p}{name}_paper"] = pv[0] if pv else float("nan")
+                line[f"{p}{name}_verdict"] = paper.verdict(name, stats[name][0], *pv)[1] if pv else ""
+            if rows:
+                matched.append((rows, column, {**stats, "seeds": line["seeds"], "steps": line["steps"]}))
         out.append(line)
-    return pd.DataFrame(out)
+    cells = pd.DataFrame(paper.cells(key, matched) if matched else [], columns=paper.CELL_COLUMNS)
+    return pd.DataFrame(out), cells
 
 
 def _pm(mean: float, std: float, digits: int) -> str:
@@ -106,9 +95,9 @@ def readable(layout: dict, summary: pd.DataFrame) -> pd.DataFrame:
                                         ("mae_z", "MAE z", 3), ("mae_w", "MAE W", 3)):
                 if name.startswith("mae") and not col["w_norm"]:
                     continue
-                paper = s[f"{p}{name}_paper"]
+                ref, verdict = s[f"{p}{name}_paper"], s[f"{p}{name}_verdict"]
                 line[f"{tag}{label}"] = _pm(s[f"{p}{name}_mean"], s[f"{p}{name}_std"], digits) + \
-                    ("" if math.isnan(paper) else f" ({paper:.{digits}f})")
+                    ("" if math.isnan(ref) else f" ({ref:.{digits}f}, {verdict})")
             line[f"{tag}β"] = _pm(s[f"{p}beta_mean"], s[f"{p}beta_std"], 2)
         rows.append(line)
     return pd.DataFrame(rows)
@@ -146,11 +135,15 @@ def figure(layout: dict, summary: pd.DataFrame):
 def render(layout_file, runs_root, paper_file, tables_dir, figures_dir) -> pd.DataFrame:
     layout = read_json(layout_file, "table layout", "Let snakemake rebuild it.")
     long = collect(layout, runs_root)
-    summary = summarise(layout, long, paper_file)
+    summary, cells = summarise(layout, long, paper_file)
     name = layout["table"]
     write_table(summary, Path(tables_dir) / name, caption=layout["title"])
-    caption = (f"{layout['title']}. Mean ± std over {len(layout['seeds'])} seed(s); R² in percent; "
-               "the paper's value in parentheses. † = conditional violates the theory's assumptions.")
+    write_table(cells, Path(tables_dir) / f"{name}_vs_paper", caption=f"{layout['title']}: each paper cell, ours beside it")
+    steps = ", ".join(str(s) for s in sorted(summary.steps.unique()))
+    caption = (f"{layout['title']}. Mean ± std over {len(layout['seeds'])} seed(s), {steps} training steps; R² in "
+               "percent; in parentheses the paper's value and the verdict (match: within 1 point or 2 paper std; "
+               "better / short; MAE not comparable, docs/metrics.md), only where the run's settings are the "
+               "paper's for that cell. † = conditional violates the theory's assumptions.")
     write_table(readable(layout, summary), Path(tables_dir) / f"{name}_readable", caption=caption)
     # the .md of the main table is the readable one (the CSV keeps full precision)
     (Path(tables_dir) / f"{name}.md").write_text((Path(tables_dir) / f"{name}_readable.md").read_text())

@@ -134,3 +134,15 @@ class TrainSettings(StrictSettings):
 
 # training settings that may differ between runs trained together in one stacked job
 PER_RUN_FIELDS = ("feature_norm", "w_norm", "beta", "beta_init", "label_noise")
+
+
+def theorem_case(train: TrainSettings) -> str | None:
+    """Which case of the paper's theorems a training setting is: C1-C4 of Theorem 1 (DIET with
+    f(x) and the rows of W normalised or not), "supervised" (Theorem 2), or None (no theorem of
+    the paper speaks of it, e.g. InfoNCE)."""
+    if train.method == "supervised":
+        return "supervised"
+    if train.method != "diet":
+        return None
+    return {(True, True): "C1", (True, False): "C2", (False, True): "C3", (False, False): "C4"}[
+        (train.feature_norm, train.w_norm)]

@@ -1,0 +1,123 @@
+"""File layout of the synthetic family, for the workflow's rules (rules/synthetic.smk).
+
+The rules only wire stages; what a job reads and writes is computed here from the plan
+(``plan.py``), so the rule file holds rules alone. No torch and no Snakemake imports: every
+``snakemake`` call builds this while parsing the rules.
+
+    processes/<process id>/seed<k>.h5                 one job per process (all seeds)
+    models/<stack>/<run id>/seed<k>/model.pt          one job per stack of runs
+    checkpoints/<stack>/<run id>/seed<k>/checkpoint.pt
+    runs/<run id>/seed<k>/{representations.h5, metrics.json}   one job per setting (all seeds)
+    tables/, sweeps/, figures/
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+from identifiability.synthetic.plan import Plan, build_plan, cli_args
+from identifiability.synthetic.settings import PER_RUN_FIELDS
+
+
+class SyntheticLayout:
+    def __init__(self, section: dict, out: str):
+        self.out = out
+        self.plan: Plan | None = build_plan(section) if section["enabled"] else None
+        self.seeds = self.plan.seeds if self.plan else []
+
+    # ------------------------------------------------------------------ files of one run or process
+
+    def process_file(self, process_id: str, seed) -> str:
+        return f"{self.out}/processes/{process_id}/seed{seed}.h5"
+
+    def process_files(self, process_id: str) -> list[str]:
+        return [self.process_file(process_id, s) for s in self.seeds]
+
+    def run_file(self, run_id: str, seed, name: str) -> str:
+        return f"{self.out}/runs/{run_id}/seed{seed}/{name}"
+
+    def model_file(self, run_id: str, seed, name: str = "model.pt", root: str = "models") -> str:
+        """Model files of a run live in its stack's folder: models/<stack>/<run>/seed<k>/."""
+        return f"{self.out}/{root}/{self.plan.stack_of(run_id)}/{run_id}/seed{seed}/{name}"
+
+    def setting_process_files(self, run_id: str) -> list[str]:
+        return self.process_files(self.plan.settings[run_id].process_id)
+
+    def model_files(self, run_id: str) -> list[str]:
+        return [self.model_file(run_id, s) for s in self.seeds]
+
+    # ------------------------------------------------------------------ a training job (a stack)
+
+    def stack_files(self, stack_id: str, kind: str) -> list[str]:
+        """Per run of a stack (settings x seeds, in the order the train script gets them)."""
+        out = []
+        for rid in self.plan.stacks[stack_id]:
+            for s in self.seeds:
+                if kind == "process":
+                    out.append(self.process_file(self.plan.settings[rid].process_id, s))
+                elif kind == "model":
+                    out.append(self.model_file(rid, s))
+                else:   # resume checkpoints: outside the job's output folder, so they survive a retry
+                    out.append(self.model_file(rid, s, "checkpoint.pt", root="checkpoints"))
+        return out
+
+    def run_overrides(self, stack_id: str) -> str:
+        """The per-run training switches of every run of a stack, one quoted JSON object each."""
+        return " ".join(
+            shlex.quote(json.dumps({k: getattr(self.plan.settings[rid].train, k) for k in PER_RUN_FIELDS}))
+            for rid in self.plan.stacks[stack_id] for _ in self.seeds)
+
+    def train_args(self, stack_id: str) -> str:
+        return cli_args(self.plan.settings[self.plan.stacks[stack_id][0]].train)
+
+    def process_args(self, process_id: str) -> str:
+        return cli_args(self.plan.processes[process_id])
+
+    def stack_work(self, stack_id: str, what: str) -> int:
+        """Memory (MB) or runtime (min) estimate of a stack: scales with runs x (W rows or steps)."""
+        runs = [self.plan.settings[rid] for rid in self.plan.stacks[stack_id]] * len(self.seeds)
+        if what == "mem":
+            return sum(4 * r.process.N // 1000 + 20 for r in runs)
+        return sum(r.train.steps * max(r.process.d // 5, 1) ** 2 for r in runs) // 1000
+
+    # ------------------------------------------------------------------ tables, sweeps, theory, genealogy
+
+    def metrics_files(self, kind: str, name: str | None = None) -> list[str]:
+        return [self.run_file(rid, s, "metrics.json") for rid in self.plan.run_ids(kind, name) for s in self.seeds]
+
+    def layout(self, kind: str, name: str | None = None) -> str:
+        plan = self.plan
+        data = {"table": lambda: plan.table_layout(name), "sweep": lambda: plan.sweep_layout(name),
+                "theory": plan.theory_layout, "genealogy": plan.genealogy_layout}[kind]()
+        return json.dumps(data)
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.plan.tables) if self.plan else []
+
+    @property
+    def sweeps(self) -> list[str]:
+        return list(self.plan.sweeps) if self.plan else []
+
+
+    def targets(self) -> list[str]:
+        if not self.plan:
+            return []
+        out = [f"{self.out}/tables/{t}.{ext}" for t in self.tables for ext in ("csv", "md", "tex")]
+        out += [f"{self.out}/tables/{t}_vs_paper.csv" for t in self.tables]
+        out += [f"{self.out}/sweeps/{s}.{ext}" for s in self.sweeps for ext in ("csv", "md", "tex")]
+        out += [f"{self.out}/figures/{n}.{ext}" for n in [*self.tables, *self.sweeps] for ext in ("pdf", "png")]
+        if self.plan.theory:
+            out += [f"{self.out}/tables/theory.{ext}" for ext in ("csv", "md", "tex")]
+            out += [f"{self.out}/figures/theory_{n}.{ext}" for n in ("kappa", "diversity") for ext in ("pdf", "png")]
+        if self.plan.genealogy:
+            out += [f"{self.out}/tables/genealogy.{ext}" for ext in ("csv", "md", "tex")]
+            out += [f"{self.out}/figures/genealogy.{ext}" for ext in ("pdf", "png")]
+        return out
+
+    @staticmethod
+    def names_pattern(names) -> str:
+        """A wildcard pattern matching exactly these names (tables and sweeps share figures/)."""
+        return "|".join(re.escape(n) for n in names) or "(?!)"

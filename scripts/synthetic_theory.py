@@ -1,0 +1,27 @@
+#!/usr/bin/env python
+"""Stage 5 (synthetic): Theorems 1 and 2 prediction by prediction: tables and figures (docs/theory.md).
+
+For every case of the theorems in the layout (C1-C4, supervised), each prediction measured from
+the runs' metrics, its predicted value and a verdict; a kappa sweep and a sweep of the number of
+clusters (C3's diversity condition), as tables and figures.
+"""
+
+import argparse
+
+from identifiability.cli import run_main
+from identifiability.synthetic.theory import render
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--layout", required=True, help="theory layout JSON (cells and run ids)")
+    parser.add_argument("--runs-root", required=True, help="folder holding <run_id>/seed<k>/metrics.json")
+    parser.add_argument("--tables-dir", required=True)
+    parser.add_argument("--figures-dir", required=True)
+    args = parser.parse_args()
+    table = render(args.layout, args.runs_root, args.tables_dir, args.figures_dir)
+    print(table.to_string())
+
+
+if __name__ == "__main__":
+    run_main(main)

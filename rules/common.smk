@@ -21,6 +21,11 @@ LOGS = f"{RESULTS}/logs"  # logs and benchmark timings live beside the results t
 # first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 PY = sys.executable  # kept until every rule calls plain `python` (see PATH below)
+# This workflow's own folder, relative to the working directory (`.` when run from the checkout;
+# the module's folder when another workflow uses this one as a module): scripts and reference data
+# are found from it.
+WORKFLOW_DIR = os.path.relpath(os.path.dirname(os.path.abspath(str(workflow.current_basedir))))
+SCRIPTS = f"{WORKFLOW_DIR}/scripts"
 THREADS = config["threads"]  # every default comes from schemas/ (filled in by validate_config)
 CONDA_ENV = f"../envs/{config['conda_env']}.yaml"  # relative to rules/
 

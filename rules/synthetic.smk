@@ -15,10 +15,6 @@ SYN_GPU = 0 if SYN_DEVICE == "cpu" else 1  # a GPU job each, so `--resources gpu
 SYNTHETIC_TARGETS = SYN.targets()
 
 
-localrules:
-    synthetic_layout,
-
-
 wildcard_constraints:
     process_id=r"[^/]+",
     run_id=r"[^/]+",
@@ -34,6 +30,7 @@ rule synthetic_generate:
     output:
         [f"{SYN_OUT}/processes/{{process_id}}/seed{s}.h5" for s in SYN.seeds],
     params:
+        script=f"{SCRIPTS}/synthetic_generate.py",
         args=lambda wc: SYN.process_args(wc.process_id),
         seeds=" ".join(map(str, SYN.seeds)),
     log:
@@ -47,7 +44,7 @@ rule synthetic_generate:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python scripts/synthetic_generate.py {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
+        "python {params.script} {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
 
 
 rule synthetic_train:
@@ -58,10 +55,12 @@ rule synthetic_train:
     output:
         directory(f"{SYN_OUT}/models/{{stack_id}}"),
     params:
+        script=f"{SCRIPTS}/synthetic_train.py",
         args=lambda wc: SYN.train_args(wc.stack_id),
         overrides=lambda wc: SYN.run_overrides(wc.stack_id),
-        models=lambda wc: SYN.stack_files(wc.stack_id, "model"),
-        checkpoints=lambda wc: SYN.stack_files(wc.stack_id, "checkpoint"),
+        # paths below the job's output (prefixed when this workflow is used as a module)
+        models=lambda wc, output: SYN.stack_files(wc.stack_id, "model", output[0]),
+        checkpoints=lambda wc, output: SYN.stack_files(wc.stack_id, "checkpoint", output[0]),
         device=SYN_DEVICE,
     log:
         f"{SYN_LOGS}/train/{{stack_id}}.log",
@@ -75,7 +74,7 @@ rule synthetic_train:
         runtime=lambda wc: 10 + SYN.stack_work(wc.stack_id, "runtime"),
         gpu=SYN_GPU,
     shell:
-        "python scripts/synthetic_train.py --process {input} --out {params.models} "
+        "python {params.script} --process {input} --out {params.models} "
         "--checkpoints {params.checkpoints} --run-overrides {params.overrides} "
         "--device {params.device} --threads {threads} {params.args} > {log} 2>&1"
 
@@ -90,7 +89,8 @@ rule synthetic_evaluate:
         representations=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/representations.h5" for s in SYN.seeds],
         metrics=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/metrics.json" for s in SYN.seeds],
     params:
-        models=lambda wc: SYN.model_files(wc.run_id),
+        script=f"{SCRIPTS}/synthetic_extract.py",
+        models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
         device=SYN_DEVICE,
     log:
         f"{SYN_LOGS}/evaluate/{{run_id}}.log",
@@ -104,7 +104,7 @@ rule synthetic_evaluate:
         runtime=10,
         gpu=SYN_GPU,
     shell:
-        "python scripts/synthetic_extract.py --model {params.models} --process {input.processes} "
+        "python {params.script} --model {params.models} --process {input.processes} "
         "--out {output.representations} --metrics {output.metrics} --device {params.device} > {log} 2>&1"
 
 
@@ -113,6 +113,7 @@ rule synthetic_layout:
     data for its stage (written in the main process: nothing to compute)."""
     output:
         f"{SYN_OUT}/layouts/{{kind}}_{{name}}.json",
+    localrule: True
     params:
         layout=lambda wc: SYN.layout(wc.kind, wc.name),
     log:
@@ -149,10 +150,11 @@ rule synthetic_table:
             subcategory="Tables",
         ),
     params:
-        runs=f"{SYN_OUT}/runs",
-        paper="reference/paper_results.yaml",
-        tables=f"{SYN_OUT}/tables",
-        figures=f"{SYN_OUT}/figures",
+        script=f"{SCRIPTS}/synthetic_table.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        paper=f"{WORKFLOW_DIR}/reference/paper_results.yaml",
+        tables=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/table/{{table}}.log",
     benchmark:
@@ -164,7 +166,7 @@ rule synthetic_table:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python scripts/synthetic_table.py --layout {input.layout} --runs-root {params.runs} "
+        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--paper {params.paper} --tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"
 
 
@@ -189,9 +191,10 @@ rule synthetic_sweep:
             subcategory="Appendix D sweeps",
         ),
     params:
-        runs=f"{SYN_OUT}/runs",
-        sweeps=f"{SYN_OUT}/sweeps",
-        figures=f"{SYN_OUT}/figures",
+        script=f"{SCRIPTS}/synthetic_sweep.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        sweeps=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/sweep/{{sweep}}.log",
     benchmark:
@@ -203,7 +206,7 @@ rule synthetic_sweep:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python scripts/synthetic_sweep.py --layout {input.layout} --runs-root {params.runs} "
+        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--sweeps-dir {params.sweeps} --figures-dir {params.figures} > {log} 2>&1"
 
 
@@ -237,9 +240,10 @@ rule synthetic_theory:
             subcategory="Theory",
         ),
     params:
-        runs=f"{SYN_OUT}/runs",
-        tables=f"{SYN_OUT}/tables",
-        figures=f"{SYN_OUT}/figures",
+        script=f"{SCRIPTS}/synthetic_theory.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        tables=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/theory.log",
     benchmark:
@@ -251,7 +255,7 @@ rule synthetic_theory:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python scripts/synthetic_theory.py --layout {input.layout} --runs-root {params.runs} "
+        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"
 
 
@@ -276,9 +280,10 @@ rule synthetic_genealogy:
             subcategory="Genealogy",
         ),
     params:
-        runs=f"{SYN_OUT}/runs",
-        tables=f"{SYN_OUT}/tables",
-        figures=f"{SYN_OUT}/figures",
+        script=f"{SCRIPTS}/synthetic_genealogy.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        tables=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/genealogy.log",
     benchmark:
@@ -290,5 +295,5 @@ rule synthetic_genealogy:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python scripts/synthetic_genealogy.py --layout {input.layout} --runs-root {params.runs} "
+        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"

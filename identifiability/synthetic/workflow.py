@@ -14,6 +14,7 @@ The rules only wire stages; what a job reads and writes is computed here from th
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 
@@ -38,30 +39,39 @@ class SyntheticLayout:
     def run_file(self, run_id: str, seed, name: str) -> str:
         return f"{self.out}/runs/{run_id}/seed{seed}/{name}"
 
-    def model_file(self, run_id: str, seed, name: str = "model.pt", root: str = "models") -> str:
-        """Model files of a run live in its stack's folder: models/<stack>/<run>/seed<k>/."""
-        return f"{self.out}/{root}/{self.plan.stack_of(run_id)}/{run_id}/seed{seed}/{name}"
-
     def setting_process_files(self, run_id: str) -> list[str]:
         return self.process_files(self.plan.settings[run_id].process_id)
 
-    def model_files(self, run_id: str) -> list[str]:
-        return [self.model_file(run_id, s) for s in self.seeds]
+    def model_files(self, run_id: str, stack_dir: str) -> list[str]:
+        """The run's model files inside its stack's folder ``stack_dir`` (the train job's output)."""
+        return [f"{stack_dir}/{run_id}/seed{s}/model.pt" for s in self.seeds]
 
     # ------------------------------------------------------------------ a training job (a stack)
 
-    def stack_files(self, stack_id: str, kind: str) -> list[str]:
-        """Per run of a stack (settings x seeds, in the order the train script gets them)."""
+    def stack_files(self, stack_id: str, kind: str, stack_dir: str | None = None) -> list[str]:
+        """Per run of a stack (settings x seeds, in the order the train script gets them): its
+        process files, or its model files inside ``stack_dir`` (the train job's output folder,
+        models/<stack>), or its resume checkpoints in checkpoints/<stack> beside models/ (outside
+        the output folder, which Snakemake clears before a retry)."""
         out = []
+        if kind == "checkpoint":
+            stack_dir = f"{os.path.dirname(os.path.dirname(stack_dir))}/checkpoints/{stack_id}"
         for rid in self.plan.stacks[stack_id]:
             for s in self.seeds:
                 if kind == "process":
                     out.append(self.process_file(self.plan.settings[rid].process_id, s))
-                elif kind == "model":
-                    out.append(self.model_file(rid, s))
-                else:   # resume checkpoints: outside the job's output folder, so they survive a retry
-                    out.append(self.model_file(rid, s, "checkpoint.pt", root="checkpoints"))
+                else:
+                    out.append(f"{stack_dir}/{rid}/seed{s}/{'model' if kind == 'model' else 'checkpoint'}.pt")
         return out
+
+    @staticmethod
+    def runs_root(metrics_files) -> str:
+        """runs/ from the metrics files a stage reads (runs/<run id>/seed<k>/metrics.json)."""
+        return os.path.dirname(os.path.dirname(os.path.dirname(list(metrics_files)[0])))
+
+    @staticmethod
+    def folder(path: str) -> str:
+        return os.path.dirname(path)
 
     def run_overrides(self, stack_id: str) -> str:
         """The per-run training switches of every run of a stack, one quoted JSON object each."""

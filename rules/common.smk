@@ -17,6 +17,10 @@ except ConfigError as exc:
 
 RESULTS = config["results"]
 LOGS = f"{RESULTS}/logs"  # logs and benchmark timings live beside the results they explain
+envvars:
+    "PATH",
+
+
 # Shell commands call plain `python`: the project's environment (the one running snakemake) comes
 # first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])

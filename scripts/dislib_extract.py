@@ -42,7 +42,8 @@ def main() -> None:
     arrays = {}
     for part in ("train", "val"):
         print(f"extracting {part} features ({len(splits[part])} images) on {device}")
-        arrays[f"features_{part}"] = extract_features(model, images[splits[part]], device, args.batch_size)
+        arrays[f"features_{part}"] = extract_features(model, images[splits[part]], device, args.batch_size,
+                                                      desc=f"{part} features")
         arrays[f"factors_{part}"] = factors[splits[part]]
         arrays[f"index_{part}"] = splits[part]
     attrs = provenance({"model_file": str(args.model_file), "data": str(args.data),

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from identifiability.dislib.models import Classifier, to_input
+from identifiability.progress import Progress
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +51,11 @@ def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor, batc
 
 def train_classifier(model_name: str, images: np.ndarray, labels: np.ndarray, splits: dict,
                      n_classes: int, settings: TrainSettings, seed: int, device: torch.device,
-                     log=print) -> tuple[dict, dict]:
-    """Train; return (best state dict, history) where history holds per-epoch loss/accuracies."""
+                     log=print, progress_stream=None) -> tuple[dict, dict]:
+    """Train; return (best state dict, history) where history holds per-epoch loss/accuracies.
+
+    ``log`` gets one line per epoch; within an epoch, progress lines (or a bar on a terminal)
+    go to ``progress_stream`` (default stderr; see identifiability.progress)."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     x_train = torch.from_numpy(images[splits["train"]]).to(device)
@@ -69,20 +73,22 @@ def train_classifier(model_name: str, images: np.ndarray, labels: np.ndarray, sp
     for epoch in range(1, settings.max_epochs + 1):
         model.train()
         order = torch.randperm(n, generator=gen).to(device)
-        total, seen, t_epoch = 0.0, 0, time.time()
-        for step in range(steps):
-            idx = order[step * settings.batch_size:(step + 1) * settings.batch_size]
-            if len(idx) < 2:        # BatchNorm needs two samples
-                continue
-            loss = F.cross_entropy(model(to_input(x_train[idx])), y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-            seen += len(idx)
-            if steps >= 10 and (step + 1) % max(steps // 5, 1) == 0:
-                log(f"  epoch {epoch} step {step + 1}/{steps} loss {float(loss):.4f} "
-                    f"({seen / (time.time() - t_epoch):.0f} img/s)")
+        total, seen = 0.0, 0
+        # within an epoch: a line every fifth of it (long epochs) and at least every 30 s
+        with Progress(total=steps, desc=f"  epoch {epoch}", unit="batches", stream=progress_stream,
+                      every=max(steps // 5, 1) if steps >= 10 else 0, seconds=30.0) as progress:
+            for step in range(steps):
+                idx = order[step * settings.batch_size:(step + 1) * settings.batch_size]
+                if len(idx) < 2:        # BatchNorm needs two samples
+                    progress.update(1)
+                    continue
+                loss = F.cross_entropy(model(to_input(x_train[idx])), y_train[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+                seen += len(idx)
+                progress.update(1, loss=f"{float(loss):.4f}")
         val_acc = accuracy(model, x_val, y_val, settings.eval_batch_size)
         history["epoch"].append(epoch)
         history["train_loss"].append(total / max(seen, 1))
@@ -104,13 +110,14 @@ def train_classifier(model_name: str, images: np.ndarray, labels: np.ndarray, sp
 
 @torch.no_grad()
 def extract_features(model: Classifier, images: np.ndarray, device: torch.device,
-                     batch: int = 1024, log=print) -> np.ndarray:
-    """512-d f(x) for every image (eval mode), as float32."""
+                     batch: int = 1024, desc: str = "features", progress_stream=None) -> np.ndarray:
+    """512-d f(x) for every image (eval mode), as float32. Progress (a line every tenth and at
+    least every 30 s, or a bar on a terminal) goes to ``progress_stream`` (default stderr)."""
     model.eval().to(device)
     out = np.empty((len(images), model.head.in_features), dtype=np.float32)
-    for start in range(0, len(images), batch):
-        x = to_input(torch.from_numpy(images[start:start + batch]).to(device))
-        out[start:start + batch] = model.features(x).float().cpu().numpy()
-        if (start // batch) % 20 == 19:
-            log(f"  features {start + len(x)}/{len(images)}")
+    with Progress(total=len(images), desc=desc, unit="images", stream=progress_stream) as progress:
+        for start in range(0, len(images), batch):
+            x = to_input(torch.from_numpy(images[start:start + batch]).to(device))
+            out[start:start + batch] = model.features(x).float().cpu().numpy()
+            progress.update(len(x))
     return out

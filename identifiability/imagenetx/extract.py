@@ -24,6 +24,7 @@ import torch
 from identifiability.imagenetx.images import load_rgb
 from identifiability.imagenetx.models import Representation
 from identifiability.io import provenance
+from identifiability.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,11 @@ def _open_partial(path: Path, n: int, dim: int, fp: str, attrs: dict, chunk_rows
 
 def extract(index: pd.DataFrame, rep: Representation, out: str | os.PathLike, *,
             device: torch.device, batch_size: int = 64, num_workers: int = 0,
-            chunk_images: int = 1024, stop_after: int | None = None) -> Path | None:
+            chunk_images: int = 1024, stop_after: int | None = None,
+            progress_stream=None) -> Path | None:
     """Write ``rep``'s features of every image in ``index`` (column ``path``) to ``out``.
+
+    Progress goes to ``progress_stream`` (default stderr; see identifiability.progress).
 
     Returns ``out`` when complete. ``stop_after`` (used to test resuming) stops once that many
     new images are written and returns None, leaving the partial file.
@@ -99,8 +103,11 @@ def extract(index: pd.DataFrame, rep: Representation, out: str | os.PathLike, *,
     f = _open_partial(part, n, rep.dim, fp, attrs, chunk_rows=min(chunk_images, 1024))
     try:
         start = int(f.attrs["n_done"])
-        written, t0, last_log = 0, time.time(), 0.0
+        written, t0 = 0, time.time()
         paths = index["path"].astype(str).tolist()
+        # a line every 5 % of the images and at least every 10 s (a bar on a terminal)
+        progress = Progress(total=n, initial=start, desc=rep.name, unit="images",
+                            every=max(1, n // 20), seconds=10.0, stream=progress_stream)
         while start < n:
             stop = min(n, start + chunk_images)
             loader = torch.utils.data.DataLoader(
@@ -113,21 +120,17 @@ def extract(index: pd.DataFrame, rep: Representation, out: str | os.PathLike, *,
                     z = module(images.to(device, non_blocking=True)).float().cpu().numpy()
                     feats[row:row + len(z)] = z
                     row += len(z)
-                    now = time.time()
-                    if now - last_log > 10:
-                        done = start + row
-                        rate = (written + row) / max(now - t0, 1e-9)
-                        log.info("%s: %d/%d images (%.1f images/s, about %.0f s left)",
-                                 rep.name, done, n, rate, (n - done) / max(rate, 1e-9))
-                        last_log = now
+                    progress.update(len(z))
             f["features"][start:stop] = feats
             f.attrs["n_done"] = stop
             f.flush()
             written += stop - start
             start = stop
             if stop_after is not None and written >= stop_after and start < n:
+                progress.close()
                 log.info("stopping after %d new images as asked; rerun to resume", written)
                 return None
+        progress.close()
         f.create_dataset("file_names", data=np.array(names, dtype=h5py.string_dtype()))
         f.attrs["complete"] = True
         elapsed = time.time() - t0

@@ -23,13 +23,47 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, title: str) ->
                                help=f"default: {f.default}")
 
 
-def dataclass_from_args(cls, args: argparse.Namespace):
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+def flag_name(dest: str) -> str:
+    """The command-line flag of a setting: ``max_epochs`` -> ``--max-epochs``."""
+    return "--" + dest.replace("_", "-")
+
+
+def validate_args(values, schema: tuple[str, str], flags: dict[str, str] | None = None) -> None:
+    """Check command-line values with the config schema's rules for the same settings.
+
+    ``values``: an argparse Namespace or a mapping, keyed like the schema (argparse's ``dest``
+    names). ``schema``: ``(schema file, fragment)``, e.g. ``("synthetic.schema.yaml", "process")``
+    (a ``$defs`` key) or ``("dislib.schema.yaml", "properties/train")`` (a path in the schema);
+    only the keys the fragment defines are checked (see config.validate_against_def). A bad value
+    raises ValueError (ConfigError) naming the flag, ``--kappa: -1.0 is less than or equal to the
+    minimum of 0``; ``flags`` maps a key to its flag where it is not ``--<key with dashes>``.
+    """
+    from identifiability.config import validate_against_def
+    if isinstance(values, argparse.Namespace):
+        values = vars(values)
+    flags = flags or {}
+    validate_against_def(values, schema[0], schema[1], label=lambda key: flags.get(key, flag_name(key)))
+
+
+def dataclass_from_args(cls, args: argparse.Namespace, schema: tuple[str, str] | None = None):
+    """``cls`` from the flags of add_dataclass_arguments; with ``schema`` (see validate_args) the
+    values are first checked against the config schema's rules for them."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
+    if schema is not None:
+        validate_args(values, schema)
+    return cls(**values)
 
 
 def run_main(main: typing.Callable[[], None]) -> None:
-    """Run a stage; expected errors (bad input, missing files) print one clear line and exit 2."""
+    """Run a stage; expected errors (bad input, missing files) print one clear line and exit 2.
+
+    stdout and stderr are line-buffered, so a job's log (``> {log} 2>&1``) shows each line as it
+    is printed (``tail -f``), not in blocks when a buffer fills or the job ends.
+    """
     from identifiability.io import ArtifactError
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
         main()

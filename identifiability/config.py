@@ -90,3 +90,48 @@ def typed_overrides(overrides) -> dict:
                 return value
         return value
     return {k: typed(v, False) for k, v in dict(overrides or {}).items()}
+
+
+def validate_against_def(values, schema_name: str, def_name: str, where: str = "", label=None) -> None:
+    """Validate ``values`` (a mapping) against one fragment of ``schemas/<schema_name>``: the
+    rules a config section obeys, applied to the same settings given some other way (a stage
+    script's flags), so both are checked by the one schema.
+
+    ``def_name`` is a key of the schema's ``$defs`` (``"process"``), or a '/'-separated path from
+    the schema's root (``"properties/train"``; ``""`` is the root itself); ``$ref`` inside it
+    resolve against the whole schema. Only the keys the fragment's ``properties`` name are checked
+    (other keys belong to the caller), None means "not given" and is skipped, tuples count as
+    arrays, and ``required`` is not enforced (a subset may be given); ``values`` is not changed.
+    Raises ConfigError naming the key: ``label(key)`` when given (e.g. the flag ``--kappa``),
+    else ``config key <where>.<key>``.
+    """
+    schema = load_schema(schema_name)
+    fragment = schema
+    parts = [p for p in def_name.split("/") if p] if "/" in def_name or not def_name else ["$defs", def_name]
+    for part in parts:
+        if not isinstance(fragment, dict) or part not in fragment:
+            raise KeyError(f"{schema_name} has no fragment {def_name!r}")
+        fragment = fragment[part]
+    fragment = {k: v for k, v in fragment.items() if k != "required"}
+    known = fragment.get("properties", {})
+
+    def plain(value):
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    instance = {k: plain(v) for k, v in dict(values).items() if k in known and v is not None}
+    validator = jsonschema.Draft202012Validator(schema).evolve(schema=fragment)
+    errors = list(validator.iter_errors(instance))
+    if not errors:
+        return
+    e = jsonschema.exceptions.best_match(errors)
+    path = list(e.absolute_path)
+    if label is not None and path:
+        name = label(str(path[0])) + "".join(f"[{p}]" for p in path[1:])
+    else:
+        name = "config key " + (".".join([where] + [str(p) for p in path]) if where else
+                                ".".join(map(str, path)) or "<top level>")
+    raise ConfigError(f"{name}: {e.message}")

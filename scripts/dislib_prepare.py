@@ -9,7 +9,7 @@ combinations (seeded by --seed), or all 737,280 with --n-samples 0.
 
 import argparse
 
-from identifiability.cli import run_main
+from identifiability.cli import run_main, validate_args
 from identifiability.dislib.data import write_data_file
 from identifiability.dislib.datasets import SPECS, load_dataset
 
@@ -24,9 +24,8 @@ def main() -> None:
     args = parser.parse_args()
     if SPECS[args.dataset].stand_in:
         from identifiability.dislib.dsprites_render import render_dataset
+        validate_args(args, ("dislib.schema.yaml", "properties/procedural"))   # n_samples, seed
         n = args.n_samples if args.n_samples > 0 else None
-        if args.n_samples < 0:
-            raise ValueError(f"--n-samples must be >= 0, got {args.n_samples}")
         data = render_dataset(n, args.seed)
         settings = {"dataset": args.dataset, "n_samples": args.n_samples, "renderer": "dsprites_render"}
         write_data_file(args.out, data, settings, seed=args.seed)

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     add_dataclass_arguments(parser, TrainSettings, "training settings")
     args = parser.parse_args()
-    settings = dataclass_from_args(TrainSettings, args)
+    settings = dataclass_from_args(TrainSettings, args, schema=("dislib.schema.yaml", "properties/train"))
     set_threads(args.threads)
     device = resolve_device(args.device)
     images, factors, meta = read_data_file(args.data)

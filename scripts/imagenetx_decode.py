@@ -11,7 +11,7 @@ import argparse
 
 import pandas as pd
 
-from identifiability.cli import run_main
+from identifiability.cli import run_main, validate_args
 from identifiability.imagenetx.annotations import FACTORS
 from identifiability.imagenetx.decode import DEAD_UNIT_RULES, DecodeSettings, decode
 from identifiability.imagenetx.features import read_features
@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="BLAS threads (0: default)")
     parser.add_argument("--out", required=True, help="per-seed results CSV to write")
     args = parser.parse_args()
+    validate_args(args, ("imagenetx.schema.yaml", "properties/decode"))   # seeds, test_size, C, ...
     if args.threads:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)

@@ -12,7 +12,7 @@ import argparse
 
 import pandas as pd
 
-from identifiability.cli import run_main
+from identifiability.cli import run_main, validate_args
 from identifiability.device import resolve_device, set_threads
 from identifiability.imagenetx import models
 from identifiability.imagenetx.extract import extract
@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument("--out", required=True, help="features HDF5 to write")
     args = parser.parse_args()
+    validate_args(args, ("imagenetx.schema.yaml", "properties/extract"))   # batch_size, workers, ...
+    validate_args({"seed": args.seed}, ("imagenetx.schema.yaml", ""))
     set_threads(args.threads)
     device = resolve_device(args.device)
     index = pd.read_csv(args.index)

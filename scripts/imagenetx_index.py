@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-from identifiability.cli import run_main
+from identifiability.cli import run_main, validate_args
 from identifiability.imagenetx.annotations import load_annotations
 from identifiability.imagenetx.images import discover_images, match_annotations
 from identifiability.io import atomic_path, provenance, write_json
@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="index CSV to write")
     parser.add_argument("--summary", required=True, help="JSON summary to write")
     args = parser.parse_args()
-    if args.max_images < 0:
-        raise ValueError("--max-images must be >= 0")
+    validate_args({k: getattr(args, k) for k in ("which_factor", "min_images", "max_images", "seed")},
+                  ("imagenetx.schema.yaml", ""))
 
     annotations = load_annotations(which_factor=args.which_factor)
     log.info("%d annotated validation images (factor selection: %s)", len(annotations), args.which_factor)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from identifiability.cli import run_main
+from identifiability.cli import run_main, validate_args
 from identifiability.imagenetx.report import figure, summarize
 from identifiability.io import ArtifactError, atomic_path
 from identifiability.tables import save_figure, write_table
@@ -26,8 +26,7 @@ def main() -> None:
     parser.add_argument("--alternative", default="two-sided", choices=("two-sided", "greater"))
     parser.add_argument("--stem", required=True, help="output path stem, e.g. results/imagenetx/figure3")
     args = parser.parse_args()
-    if not 0 < args.alpha < 1:
-        raise ValueError("--alpha must lie in (0, 1)")
+    validate_args(args, ("imagenetx.schema.yaml", "properties/report"))   # alpha, alternative
     frames = []
     for path in args.decoding:
         if not Path(path).exists():

@@ -45,9 +45,10 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
-def collect_parts(evidence: Path) -> tuple[pd.DataFrame, list[dict]]:
-    """Every paper cell matched by a finished part, and the parts' records (wall time, jobs)."""
-    cells, parts = [], []
+def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Every paper cell matched by a finished part, the same for the investigation parts (another
+    budget, fewer seeds), and the parts' records (wall time, jobs)."""
+    cells, probes, parts = [], [], []
     for part_dir in sorted((evidence / "parts").iterdir()):
         info_file = part_dir / "part.json"
         if not info_file.exists():
@@ -61,9 +62,11 @@ def collect_parts(evidence: Path) -> tuple[pd.DataFrame, list[dict]]:
             long["column"] = long["column"].fillna("")
             _, table_cells = summarise(_resolved(layout, long), long, PAPER_FILE)
             table_cells["part"] = info["part"]
-            cells.append(table_cells)
-    found = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(columns=paper.CELL_COLUMNS + ["part"])
-    return found, parts
+            (probes if info.get("investigation") else cells).append(table_cells)
+    empty = pd.DataFrame(columns=paper.CELL_COLUMNS + ["part"])
+    found = pd.concat(cells, ignore_index=True) if cells else empty
+    probed = pd.concat(probes, ignore_index=True) if probes else empty
+    return found, probed, parts
 
 
 def all_cells(found: pd.DataFrame) -> pd.DataFrame:
@@ -112,10 +115,10 @@ def figure(cells: pd.DataFrame):
     return fig
 
 
-def _cell_text(c: pd.Series) -> str:
+def _cell_text(metric: str, c: pd.Series) -> str:
     if c.verdict == "not run":
         return f"-- / {c.paper_mean:g} · not run"
-    digits = 1 if c.metric.startswith("r2") else 3
+    digits = 1 if metric.startswith("r2") else 3
     std = "" if math.isnan(c.ours_std) else f" ± {c.ours_std:.{digits}f}"
     return f"{c.ours_mean:.{digits}f}{std} / {c.paper_mean:.{digits}f} · **{c.verdict}**"
 
@@ -129,13 +132,13 @@ def markdown_tables(cells: pd.DataFrame) -> list[str]:
                 "| setting | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
         for setting in dict.fromkeys(sub.setting):
             row = sub[sub.setting == setting].set_index("metric")
-            out.append(f"| `{setting}` | " + " | ".join(_cell_text(row.loc[m]) if m in row.index else "" for m in metrics) + " |")
+            out.append(f"| `{setting}` | " + " | ".join(_cell_text(m, row.loc[m]) if m in row.index else "" for m in metrics) + " |")
         out.append("")
     return out
 
 
 def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
-    found, parts = collect_parts(evidence)
+    found, probed, parts = collect_parts(evidence)
     cells = all_cells(found)
     cells[paper.CELL_COLUMNS].to_csv(evidence / "paper_tables.csv", index=False)
     import matplotlib.pyplot as plt
@@ -174,6 +177,12 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
         jobs = "; ".join(f"{j['runs']} runs {j['train_s']:.0f} s" for j in p["jobs"] if j["train_s"] is not None)
         text.append(f"| {p['part']} | {json.dumps(parts_spec.get(p['part'], {}))} | {p['commit']} | {len(p['seeds'])} | "
                     f"{', '.join(map(str, p['steps']))} | {jobs} | {p['wall_s'] / 60:.1f} min |")
+    if len(probed):
+        text += ["", "### Investigation parts: the same cells at another budget or with fewer seeds", "",
+                 "| part | table | setting | metric | ours | paper | verdict | steps | seeds |", "|---|---|---|---|---|---|---|---|---|"]
+        text += [f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} ± {c.ours_std:.1f} | "
+                 f"{c.paper_mean:.1f} | {c.verdict} | {c.steps} | {c.seeds} |"
+                 for c in probed.itertuples() if c.metric.startswith("r2")]
     missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]
     if missing:
         text += ["", f"Parts not run yet: {', '.join(missing)} (`python benchmarks/validate_paper_tables.py run <part>`)."]

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from scipy.stats import ortho_group
 
 from identifiability import linear_fit
@@ -43,3 +44,21 @@ def test_within_class_collapse():
     assert linear_fit.within_class_collapse(centres[classes], classes) < 1e-12
     noisy = centres[classes] + rng.normal(size=(200, 5))
     assert 0.2 < linear_fit.within_class_collapse(noisy, classes) < 1.0
+
+
+def test_training_probe_equals_the_affine_r2_metric():
+    """The training loop's numpy probe is the affine R² of linear_fit (scikit-learn)."""
+    import torch
+    from identifiability.synthetic.process import ProcessSettings, create_process
+    from identifiability.synthetic.train import RunBatch, TrainSettings, quick_affine_r2
+    from identifiability.synthetic import model as M
+    process, eval_arrays = create_process(ProcessSettings(d=3, clusters=5, N=20, eval_samples=400,
+                                                          generator_candidates=10), 0)
+    batch = RunBatch(TrainSettings(steps=5, batch_size=32), [process], torch.device("cpu"))
+    for _ in range(5):
+        batch.train_step()
+    x = torch.as_tensor(eval_arrays["x"], dtype=torch.float32)
+    z = torch.as_tensor(eval_arrays["z"])
+    with torch.no_grad():
+        feats = M.encode(batch.params, batch.buffers, batch.shapes[0], x[None], train=False)[0].double().numpy()
+    assert quick_affine_r2(batch, 0, x, z) == pytest.approx(linear_fit.affine_r2(feats, z.numpy()), abs=1e-9)

@@ -153,13 +153,20 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def quick_affine_r2(batch: RunBatch, r: int, x_eval: torch.Tensor, z_eval: torch.Tensor) -> float:
-    """Cheap progress signal: affine R² of z from f(x) (least squares, fit on half, test on half)."""
+    """Cheap progress signal: the affine R² of z from f(x) (``linear_fit.affine_r2``'s definition:
+    least squares with intercept on the first half, R² averaged over dimensions on the second), in
+    numpy so that a training job does not import scikit-learn for it."""
     with torch.no_grad():
         feats = M.encode({k: v[r:r + 1] for k, v in batch.params.items()},
                          {k: v[r:r + 1] for k, v in batch.buffers.items()},
-                         batch.shapes[r], x_eval[None], train=False)[0].double()
-    from identifiability.linear_fit import affine_r2
-    return affine_r2(feats.cpu().numpy(), z_eval.cpu().numpy())
+                         batch.shapes[r], x_eval[None], train=False)[0].double().cpu().numpy()
+    z = z_eval.cpu().numpy().astype(float)
+    half = len(z) // 2
+    design = np.hstack([feats, np.ones((len(z), 1))])
+    coef, *_ = np.linalg.lstsq(design[:half], z[:half], rcond=None)
+    residual = ((z[half:] - design[half:] @ coef) ** 2).sum(0)
+    total = ((z[half:] - z[half:].mean(0)) ** 2).sum(0)
+    return float(np.mean(1.0 - residual / total))
 
 
 def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Process], run_dirs: list[Path],

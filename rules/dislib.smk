@@ -1,68 +1,8 @@
 # DisLib (paper Sec. 4.2, Table 4): prepare data -> train (MLP, ResNet18) -> extract -> decode -> table.
 # Run folders: {RESULTS}/dislib/<data tag>/<model>/bs<batch>_lr<lr>_ep<epochs>[_legacy]/seed<seed>/
-import re
-import sys
-
-from identifiability.dislib.datasets import REAL_DATASETS, SPECS, missing_files, missing_files_message
-
-DISLIB = config.get("dislib", {"enabled": False})
-DISLIB_DATA_DIR = DISLIB.get("data_dir", "data/dislib")
-DISLIB_MEM = DISLIB.get("mem_mb", 4000)
-_DL_TRAIN = {"batch_size": 4096, "lr": 1e-3, "max_epochs": 100, "early_stop_acc": 0.999}
-_DL_TRAIN.update(DISLIB.get("train", {}))
 
 
-def dislib_data_tag(dataset):
-    if SPECS[dataset].stand_in:
-        p = DISLIB.get("procedural", {})
-        return f"{dataset}_n{p.get('n_samples', 20000)}_s{p.get('seed', 0)}"
-    return dataset
-
-
-def dislib_train_tag(model):
-    if model == "input":
-        return "pixels"
-    epochs = DISLIB.get("max_epochs", {}).get(model, _DL_TRAIN["max_epochs"])
-    tag = f"bs{_DL_TRAIN['batch_size']}_lr{_DL_TRAIN['lr']:g}_ep{epochs}_es{_DL_TRAIN['early_stop_acc']:g}"
-    return tag + ("_legacy" if DISLIB.get("legacy_truncation", False) else "")
-
-
-def dislib_parse_train_tag(tag):
-    m = re.fullmatch(r"bs(\d+)_lr([0-9.e+-]+)_ep(\d+)_es([0-9.e+-]+)(_legacy)?", tag)
-    if not m:
-        raise WorkflowError(f"cannot read training settings from run folder name {tag!r}")
-    flags = f"--batch-size {m[1]} --lr {m[2]} --max-epochs {m[3]} --early-stop-acc {m[4]}"
-    return flags + (" --legacy-truncation" if m[5] else "")
-
-
-def dislib_run_dir(dataset, model, seed):
-    return f"{RESULTS}/dislib/{dislib_data_tag(dataset)}/{model}/{dislib_train_tag(model)}/seed{seed}"
-
-
-def dislib_raw_inputs(wildcards):
-    """The public files of a real data set. When some are missing the plan still builds (so
-    `snakemake -n` works everywhere); a notice says what is missing, and the prepare job itself
-    stops with the file names, where to put them and where to get them."""
-    missing = missing_files(wildcards.dldataset, DISLIB_DATA_DIR)
-    if missing:
-        print("DisLib: " + missing_files_message(wildcards.dldataset, DISLIB_DATA_DIR, missing),
-              file=sys.stderr)
-        return []
-    return [f"{DISLIB_DATA_DIR}/{f}" for f in SPECS[wildcards.dldataset].files]
-
-
-DISLIB_DECODINGS = (
-    [f"{dislib_run_dir(d, m, s)}/decoding.json"
-     for d in DISLIB.get("datasets", ["dsprites_procedural"])
-     for m in DISLIB.get("models", ["input", "mlp", "resnet18"])
-     for s in DISLIB.get("seeds", [0, 1, 2])]
-    if DISLIB.get("enabled", False) else []
-)
-DISLIB_TABLE = f"{RESULTS}/dislib/table4"
-DISLIB_TARGETS = (
-    [f"{DISLIB_TABLE}.{ext}" for ext in ("csv", "md", "tex")] + [f"{RESULTS}/dislib/table4_figure.png"]
-    if DISLIB.get("enabled", False) else []
-)
+include: "dislib_common.smk"
 
 
 wildcard_constraints:
@@ -75,36 +15,45 @@ rule dislib_download:
     """Explicit only (needs internet): snakemake dislib_download. Never part of `all`."""
     output:
         touch(f"{DISLIB_DATA_DIR}/.download_complete"),
-    params:
-        datasets=" ".join(d for d in DISLIB.get("datasets", []) if d in REAL_DATASETS) or "dsprites",
     log:
         f"{LOGS}/dislib/download.log",
     benchmark:
         f"{LOGS}/dislib/download.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=240,
+    params:
+        script=f"{SCRIPTS}/dislib_download.py",
+        datasets=" ".join(d for d in DISLIB.get("datasets", []) if d in REAL_DATASETS)
+        or "dsprites",
+        data_dir=lambda wc, output: os.path.dirname(output[0]),
     shell:
-        "{PY} scripts/dislib_download.py --datasets {params.datasets} --data-dir {DISLIB_DATA_DIR} > {log} 2>&1"
+        "python {params.script} --datasets {params.datasets} --data-dir {params.data_dir} > {log} 2>&1"
 
 
 rule dislib_prepare_procedural:
     output:
         f"{RESULTS}/dislib/data/dsprites_procedural_n{{n}}_s{{dseed}}.h5",
-    wildcard_constraints:
-        n=r"\d+",
-        dseed=r"\d+",
     log:
         f"{LOGS}/dislib/prepare/dsprites_procedural_n{{n}}_s{{dseed}}.log",
     benchmark:
         f"{LOGS}/dislib/prepare/dsprites_procedural_n{{n}}_s{{dseed}}.bench.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+        dseed=r"\d+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=DISLIB_MEM,
         runtime=60,
+    params:
+        script=f"{SCRIPTS}/dislib_prepare.py",
     shell:
-        "{PY} scripts/dislib_prepare.py --dataset dsprites_procedural --n-samples {wildcards.n} "
+        "python {params.script} --dataset dsprites_procedural --n-samples {wildcards.n} "
         "--seed {wildcards.dseed} --out {output} > {log} 2>&1"
 
 
@@ -117,12 +66,17 @@ rule dislib_prepare:
         f"{LOGS}/dislib/prepare/{{dldataset}}.log",
     benchmark:
         f"{LOGS}/dislib/prepare/{{dldataset}}.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=max(DISLIB_MEM, 32000),
         runtime=120,
+    params:
+        script=f"{SCRIPTS}/dislib_prepare.py",
+        data_dir=DISLIB_DATA_DIR,
     shell:
-        "{PY} scripts/dislib_prepare.py --dataset {wildcards.dldataset} --data-dir {DISLIB_DATA_DIR} "
+        "python {params.script} --dataset {wildcards.dldataset} --data-dir {params.data_dir} "
         "--out {output} > {log} 2>&1"
 
 
@@ -132,18 +86,21 @@ rule dislib_train:
     output:
         model=f"{RESULTS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/model.pt",
         history=f"{RESULTS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/train.json",
-    params:
-        flags=lambda wc: dislib_parse_train_tag(wc.train),
     log:
         f"{LOGS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/train.log",
     benchmark:
         f"{LOGS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/train.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: THREADS
     resources:
         mem_mb=DISLIB_MEM,
         runtime=600,
+    params:
+        script=f"{SCRIPTS}/dislib_train.py",
+        flags=lambda wc: dislib_parse_train_tag(wc.train),
     shell:
-        "{PY} scripts/dislib_train.py --data {input.data} --model {wildcards.dlmodel} "
+        "python {params.script} --data {input.data} --model {wildcards.dlmodel} "
         "--seed {wildcards.seed} {params.flags} --threads {threads} --out {output.model} "
         "--history {output.history} > {log} 2>&1"
 
@@ -158,12 +115,16 @@ rule dislib_extract:
         f"{LOGS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/extract.log",
     benchmark:
         f"{LOGS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/extract.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: THREADS
     resources:
         mem_mb=DISLIB_MEM,
         runtime=120,
+    params:
+        script=f"{SCRIPTS}/dislib_extract.py",
     shell:
-        "{PY} scripts/dislib_extract.py --data {input.data} --model-file {input.model} "
+        "python {params.script} --data {input.data} --model-file {input.model} "
         "--threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -178,12 +139,16 @@ rule dislib_decode:
         f"{LOGS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/decode.log",
     benchmark:
         f"{LOGS}/dislib/{{dltag}}/{{dlmodel}}/{{train}}/seed{{seed}}/decode.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=DISLIB_MEM,
         runtime=30,
+    params:
+        script=f"{SCRIPTS}/dislib_decode.py",
     shell:
-        "{PY} scripts/dislib_decode.py --data {input.data} --model {wildcards.dlmodel} "
+        "python {params.script} --data {input.data} --model {wildcards.dlmodel} "
         "--seed {wildcards.seed} --features {input.features} --history {input.history} "
         "--data-tag {wildcards.dltag} --out {output} > {log} 2>&1"
 
@@ -197,12 +162,20 @@ rule dislib_decode_input:
         f"{LOGS}/dislib/{{dltag}}/input/seed{{seed}}/decode.log",
     benchmark:
         f"{LOGS}/dislib/{{dltag}}/input/seed{{seed}}/decode.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: THREADS
     resources:
-        mem_mb=max(DISLIB_MEM, 32000) if len(DISLIB.get("datasets", [])) > 1 else DISLIB_MEM,
+        mem_mb=(
+            max(DISLIB_MEM, 32000)
+            if len(DISLIB.get("datasets", [])) > 1
+            else DISLIB_MEM
+        ),
         runtime=240,
+    params:
+        script=f"{SCRIPTS}/dislib_decode.py",
     shell:
-        "{PY} scripts/dislib_decode.py --data {input.data} --model input --seed {wildcards.seed} "
+        "python {params.script} --data {input.data} --model input --seed {wildcards.seed} "
         "--data-tag {wildcards.dltag} --out {output} > {log} 2>&1"
 
 
@@ -210,19 +183,39 @@ rule dislib_report:
     input:
         DISLIB_DECODINGS,
     output:
-        multiext(DISLIB_TABLE, ".csv", ".md", ".tex", "_long.csv"),
-        f"{RESULTS}/dislib/table4_figure.pdf",
-        report(f"{RESULTS}/dislib/table4_figure.png", caption="../report/dislib_table4.rst", category="DisLib"),
-    params:
-        paper="reference/paper_results.yaml",
+        csv=report(
+            f"{DISLIB_TABLE}.csv",
+            caption="../report/dislib_table4_table.rst",
+            category="DisLib",
+        ),
+        md=report(
+            f"{DISLIB_TABLE}.md",
+            caption="../report/dislib_table4_table.rst",
+            category="DisLib",
+        ),
+        tex=f"{DISLIB_TABLE}.tex",
+        long=f"{DISLIB_TABLE}_long.csv",
+        pdf=f"{RESULTS}/dislib/table4_figure.pdf",
+        png=report(
+            f"{RESULTS}/dislib/table4_figure.png",
+            caption="../report/dislib_table4.rst",
+            category="DisLib",
+        ),
     log:
         f"{LOGS}/dislib/report.log",
     benchmark:
         f"{LOGS}/dislib/report.bench.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        script=f"{SCRIPTS}/dislib_report.py",
+        paper=f"{WORKFLOW_DIR}/reference/paper_results.yaml",
+        stem=lambda wc, output: output.csv.removesuffix(".csv"),
+        figure=lambda wc, output: output.pdf.removesuffix(".pdf"),
     shell:
-        "{PY} scripts/dislib_report.py --runs {input} --paper {params.paper} --out {DISLIB_TABLE} "
-        "--figure {RESULTS}/dislib/table4_figure > {log} 2>&1"
+        "python {params.script} --runs {input} --paper {params.paper} --out {params.stem} "
+        "--figure {params.figure} > {log} 2>&1"

@@ -3,17 +3,19 @@
 #   make test   # the test suite (what CI runs)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+# the stamp names a hash of every file the environment is installed from: editing one reinstalls
+REQS   := requirements.txt requirements-test.txt pyproject.toml
+STAMP  := $(VENV)/.installed-$(shell cat $(REQS) | sha256sum | cut -c1-12)
 CORES  ?= all
 
 .PHONY: run test env clean-results
 
 env: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): $(REQS)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements.txt -r requirements-test.txt
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -c "from identifiability.synthetic.model import cpu_kernels; cpu_kernels()"
 	rm -f $(VENV)/.installed-* && touch $@

@@ -16,7 +16,6 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
-
 report: "report/workflow.rst"
 
 

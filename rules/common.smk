@@ -16,22 +16,28 @@ except ConfigError as exc:
     raise WorkflowError(str(exc))
 
 RESULTS = config["results"]
-LOGS = f"{RESULTS}/logs"  # logs and benchmark timings live beside the results they explain
+# logs and benchmark timings live beside the results they explain
+LOGS = f"{RESULTS}/logs"
+
+
 envvars:
     "PATH",
 
 
 # Shell commands call plain `python`: the project's environment (the one running snakemake) comes
 # first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
-os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-PY = sys.executable  # kept until every rule calls plain `python` (see PATH below)
+BIN = os.path.dirname(sys.executable)
+os.environ["PATH"] = os.pathsep.join([BIN, os.environ.get("PATH", "")])
+# kept until every rule calls plain `python` (see PATH above)
+PY = sys.executable
 # This workflow's own folder, relative to the working directory (`.` when run from the checkout;
 # the module's folder when another workflow uses this one as a module): scripts and reference data
 # are found from it.
 WORKFLOW_DIR = os.path.relpath(os.path.dirname(os.path.abspath(str(workflow.current_basedir))))
 SCRIPTS = f"{WORKFLOW_DIR}/scripts"
-THREADS = config["threads"]  # every default comes from schemas/ (filled in by validate_config)
-CONDA_ENV = f"../envs/{config['conda_env']}.yaml"  # relative to rules/
+# every default comes from schemas/ (filled in by validate_config); conda envs relative to rules/
+THREADS = config["threads"]
+CONDA_ENV = f"../envs/{config['conda_env']}.yaml"
 
 
 wildcard_constraints:

@@ -6,12 +6,12 @@ import json
 
 from identifiability.synthetic.workflow import SyntheticLayout
 
-
 SYN = SyntheticLayout(config["synthetic"], f"{RESULTS}/synthetic")
 SYN_OUT = SYN.out
 SYN_LOGS = f"{LOGS}/synthetic"
 SYN_DEVICE = config["synthetic"]["device"]
-SYN_GPU = 0 if SYN_DEVICE == "cpu" else 1  # a GPU job each, so `--resources gpu=1` serialises them
+# a GPU per training and evaluation job, so that `--resources gpu=1` runs one at a time
+SYN_GPU = 0 if SYN_DEVICE == "cpu" else 1
 SYNTHETIC_TARGETS = SYN.targets()
 
 
@@ -29,10 +29,6 @@ rule synthetic_generate:
     """One process setting, all seeds: cluster vectors, generator, held-out samples."""
     output:
         [f"{SYN_OUT}/processes/{{process_id}}/seed{s}.h5" for s in SYN.seeds],
-    params:
-        script=f"{SCRIPTS}/synthetic_generate.py",
-        args=lambda wc: SYN.process_args(wc.process_id),
-        seeds=" ".join(map(str, SYN.seeds)),
     log:
         f"{SYN_LOGS}/generate/{{process_id}}.log",
     benchmark:
@@ -43,25 +39,22 @@ rule synthetic_generate:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        script=f"{SCRIPTS}/synthetic_generate.py",
+        args=lambda wc: SYN.process_args(wc.process_id),
+        seeds=" ".join(map(str, SYN.seeds)),
     shell:
         "python {params.script} {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
 
 
 rule synthetic_train:
     """One job trains a stack of runs (synthetic.stack: the seeds of a setting, or settings that
-    share shapes) as stacked tensors; each run gets its own folder under models/<stack>/."""
+    share shapes) as stacked tensors; each run gets its own folder under models/<stack>/.
+    """
     input:
         lambda wc: SYN.stack_files(wc.stack_id, "process"),
     output:
         directory(f"{SYN_OUT}/models/{{stack_id}}"),
-    params:
-        script=f"{SCRIPTS}/synthetic_train.py",
-        args=lambda wc: SYN.train_args(wc.stack_id),
-        overrides=lambda wc: SYN.run_overrides(wc.stack_id),
-        # paths below the job's output (prefixed when this workflow is used as a module)
-        models=lambda wc, output: SYN.stack_files(wc.stack_id, "model", output[0]),
-        checkpoints=lambda wc, output: SYN.stack_files(wc.stack_id, "checkpoint", output[0]),
-        device=SYN_DEVICE,
     log:
         f"{SYN_LOGS}/train/{{stack_id}}.log",
     benchmark:
@@ -73,6 +66,14 @@ rule synthetic_train:
         mem_mb=lambda wc: 2000 + SYN.stack_work(wc.stack_id, "mem"),
         runtime=lambda wc: 10 + SYN.stack_work(wc.stack_id, "runtime"),
         gpu=SYN_GPU,
+    params:
+        script=f"{SCRIPTS}/synthetic_train.py",
+        args=lambda wc: SYN.train_args(wc.stack_id),
+        overrides=lambda wc: SYN.run_overrides(wc.stack_id),
+        # paths below the job's output (prefixed when this workflow is used as a module)
+        models=lambda wc, output: SYN.stack_files(wc.stack_id, "model", output[0]),
+        checkpoints=lambda wc, output: SYN.stack_files(wc.stack_id, "checkpoint", output[0]),
+        device=SYN_DEVICE,
     shell:
         "python {params.script} --process {input} --out {params.models} "
         "--checkpoints {params.checkpoints} --run-overrides {params.overrides} "
@@ -88,10 +89,6 @@ rule synthetic_evaluate:
     output:
         representations=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/representations.h5" for s in SYN.seeds],
         metrics=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/metrics.json" for s in SYN.seeds],
-    params:
-        script=f"{SCRIPTS}/synthetic_extract.py",
-        models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
-        device=SYN_DEVICE,
     log:
         f"{SYN_LOGS}/evaluate/{{run_id}}.log",
     benchmark:
@@ -103,6 +100,10 @@ rule synthetic_evaluate:
         mem_mb=2000,
         runtime=10,
         gpu=SYN_GPU,
+    params:
+        script=f"{SCRIPTS}/synthetic_extract.py",
+        models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
+        device=SYN_DEVICE,
     shell:
         "python {params.script} --model {params.models} --process {input.processes} "
         "--out {output.representations} --metrics {output.metrics} --device {params.device} > {log} 2>&1"
@@ -113,11 +114,11 @@ rule synthetic_layout:
     data for its stage (written in the main process: nothing to compute)."""
     output:
         f"{SYN_OUT}/layouts/{{kind}}_{{name}}.json",
+    log:
+        f"{SYN_LOGS}/layout/{{kind}}_{{name}}.log",
     localrule: True
     params:
         layout=lambda wc: SYN.layout(wc.kind, wc.name),
-    log:
-        f"{SYN_LOGS}/layout/{{kind}}_{{name}}.log",
     run:
         from identifiability.io import write_json
 
@@ -149,12 +150,6 @@ rule synthetic_table:
             category="Synthetic",
             subcategory="Tables",
         ),
-    params:
-        script=f"{SCRIPTS}/synthetic_table.py",
-        runs=lambda wc, input: SYN.runs_root(input.metrics),
-        paper=f"{WORKFLOW_DIR}/reference/paper_results.yaml",
-        tables=lambda wc, output: SYN.folder(output[0]),
-        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/table/{{table}}.log",
     benchmark:
@@ -165,6 +160,12 @@ rule synthetic_table:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        script=f"{SCRIPTS}/synthetic_table.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        paper=f"{WORKFLOW_DIR}/reference/paper_results.yaml",
+        tables=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
         "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--paper {params.paper} --tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"
@@ -190,11 +191,6 @@ rule synthetic_sweep:
             category="Synthetic",
             subcategory="Appendix D sweeps",
         ),
-    params:
-        script=f"{SCRIPTS}/synthetic_sweep.py",
-        runs=lambda wc, input: SYN.runs_root(input.metrics),
-        sweeps=lambda wc, output: SYN.folder(output[0]),
-        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/sweep/{{sweep}}.log",
     benchmark:
@@ -205,6 +201,11 @@ rule synthetic_sweep:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        script=f"{SCRIPTS}/synthetic_sweep.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        sweeps=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
         "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--sweeps-dir {params.sweeps} --figures-dir {params.figures} > {log} 2>&1"
@@ -239,11 +240,6 @@ rule synthetic_theory:
             category="Synthetic",
             subcategory="Theory",
         ),
-    params:
-        script=f"{SCRIPTS}/synthetic_theory.py",
-        runs=lambda wc, input: SYN.runs_root(input.metrics),
-        tables=lambda wc, output: SYN.folder(output[0]),
-        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/theory.log",
     benchmark:
@@ -254,6 +250,11 @@ rule synthetic_theory:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        script=f"{SCRIPTS}/synthetic_theory.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        tables=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
         "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"
@@ -262,7 +263,7 @@ rule synthetic_theory:
 rule synthetic_genealogy:
     """DIET, supervised, InfoNCE, TCL and GCL on one process, side by side (docs/genealogy.md)."""
     input:
-        metrics=SYN.metrics_files("genealogy") if SYN.plan and SYN.plan.genealogy else [],
+        metrics=(SYN.metrics_files("genealogy") if SYN.plan and SYN.plan.genealogy else []),
         layout=f"{SYN_OUT}/layouts/genealogy_all.json",
     output:
         report(
@@ -279,11 +280,6 @@ rule synthetic_genealogy:
             category="Synthetic",
             subcategory="Genealogy",
         ),
-    params:
-        script=f"{SCRIPTS}/synthetic_genealogy.py",
-        runs=lambda wc, input: SYN.runs_root(input.metrics),
-        tables=lambda wc, output: SYN.folder(output[0]),
-        figures=lambda wc, output: SYN.folder(output[-1]),
     log:
         f"{SYN_LOGS}/genealogy.log",
     benchmark:
@@ -294,6 +290,11 @@ rule synthetic_genealogy:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        script=f"{SCRIPTS}/synthetic_genealogy.py",
+        runs=lambda wc, input: SYN.runs_root(input.metrics),
+        tables=lambda wc, output: SYN.folder(output[0]),
+        figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
         "python {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"

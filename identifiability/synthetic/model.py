@@ -220,16 +220,24 @@ def logits(params, shape: ModelShape, features: torch.Tensor) -> torch.Tensor:
 KERNEL_DIR = Path(__file__).parent / "kernels"
 KERNEL_SOURCES = tuple(KERNEL_DIR / name for name in
                        ("linear_cross_entropy.cpp", "batch_norm_leaky_relu.cpp", "bindings.cpp"))
+# -ffast-math without -ffinite-math-only: the kernels start their running maxima at -inf, which
+# finite-math-only would leave undefined; the rest of fast-math (reassociation, no signed zeros,
+# no errno) is what lets the compiler vectorise the reductions.
+KERNEL_CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fno-finite-math-only", "-fopenmp")
+KERNEL_LDFLAGS = ("-fopenmp",)
+KERNEL_BUILD_TIME = "2-5 min on a 2-core CPU"   # measured 146-292 s on ours; each build prints its time
 _kernel_cache: dict[str, object] = {}
 
 
 def cpu_kernels():
     """The compiled CPU kernels (kernels/*.cpp: the fused cross-entropy, BatchNorm + LeakyReLU), or None.
 
-    Built on first use with torch.utils.cpp_extension (a C++ compiler and ninja; ~60 s once per
-    machine, cached in ~/.cache/torch_extensions). Without a compiler, or with
-    IDENTIFIABILITY_FUSED_KERNEL=0, training uses the torch implementations in this module (same
-    numbers up to float32 rounding, slower on the CPU).
+    Built on first use with torch.utils.cpp_extension (a C++ compiler and ninja; a few minutes,
+    once per machine and kernel version) in a folder keyed by a digest of the sources, flags,
+    torch version and CPU (``kernel_build``: ``$IDENTIFIABILITY_KERNEL_CACHE``, default
+    ``~/.cache/identifiability/kernels``), under a lock, so checkouts and concurrent jobs share
+    one build. Without a compiler, or with IDENTIFIABILITY_FUSED_KERNEL=0, training uses the torch
+    implementations in this module (same numbers up to float32 rounding, slower on the CPU).
     """
     if "kernel" in _kernel_cache:   # asked for on every layer of every step: decided once
         return _kernel_cache["kernel"]
@@ -237,18 +245,12 @@ def cpu_kernels():
         _kernel_cache["kernel"] = None
     else:
         try:
-            from torch.utils.cpp_extension import load
-            # built for this CPU (-march=native): the name changes with the sources and the CPU's
-            # instruction sets, so nodes of a cluster sharing a home folder never share a binary
-            digest = hashlib.sha256(b"".join(p.read_bytes() for p in KERNEL_SOURCES)
-                                    + _cpu_flags().encode()).hexdigest()[:12]
-            print("loading the CPU kernels (built once per machine, ~60 s)", file=sys.stderr)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _kernel_cache["kernel"] = load(
-                    name=f"identifiability_cpu_kernels_{digest}", sources=[str(p) for p in KERNEL_SOURCES],
-                    extra_cflags=["-O3", "-march=native", "-ffast-math", "-fopenmp"],
-                    extra_ldflags=["-fopenmp"], verbose=False)
+            from identifiability.synthetic.kernel_build import load_extension
+            # built for this CPU (-march=native): the build's digest covers the CPU's instruction
+            # sets, so nodes of a cluster sharing a home folder never share a binary
+            _kernel_cache["kernel"] = load_extension(
+                "identifiability_cpu_kernels", KERNEL_SOURCES, KERNEL_CFLAGS, KERNEL_LDFLAGS,
+                _cpu_flags(), what="the CPU kernels", expected=KERNEL_BUILD_TIME)
         except Exception as exc:   # no compiler, no ninja, build error: fall back, say so once
             warnings.warn(f"compiled CPU kernels unavailable ({type(exc).__name__}: {exc}); "
                           "using the torch implementations")

@@ -36,17 +36,15 @@ def dislib_train_tag(model):
 def dislib_parse_train_tag(tag):
     m = re.fullmatch(r"bs(\d+)_lr([0-9.e+-]+)_ep(\d+)_es([0-9.e+-]+)(_legacy)?", tag)
     if not m:
-        raise WorkflowError(
-            f"cannot read training settings from run folder name {tag!r}"
-        )
-    flags = (
-        f"--batch-size {m[1]} --lr {m[2]} --max-epochs {m[3]} --early-stop-acc {m[4]}"
-    )
+        raise WorkflowError(f"cannot read training settings from run folder name {tag!r}")
+    flags = f"--batch-size {m[1]} --lr {m[2]} --max-epochs {m[3]} --early-stop-acc {m[4]}"
     return flags + (" --legacy-truncation" if m[5] else "")
 
 
 def dislib_run_dir(dataset, model, seed):
-    return f"{RESULTS}/dislib/{dislib_data_tag(dataset)}/{model}/{dislib_train_tag(model)}/seed{seed}"
+    return (
+        f"{RESULTS}/dislib/{dislib_data_tag(dataset)}/{model}/{dislib_train_tag(model)}/seed{seed}"
+    )
 
 
 def dislib_raw_inputs(wildcards):
@@ -56,8 +54,7 @@ def dislib_raw_inputs(wildcards):
     missing = missing_files(wildcards.dldataset, DISLIB_DATA_DIR)
     if missing:
         print(
-            "DisLib: "
-            + missing_files_message(wildcards.dldataset, DISLIB_DATA_DIR, missing),
+            f"DisLib: {missing_files_message(wildcards.dldataset, DISLIB_DATA_DIR, missing)}",
             file=sys.stderr,
         )
         return []

@@ -33,11 +33,7 @@ else:
             runtime=1,
         params:
             msg="ImageNet-X was asked for but cannot run: "
-            + (
-                "imagenetx.enabled is false"
-                if IMX_MODE is False
-                else "; ".join(IMX_PROBLEMS)
-            )
+            + ("imagenetx.enabled is false" if IMX_MODE is False else "; ".join(IMX_PROBLEMS))
             + ". Set imagenetx.enabled (true or auto), imagenetx.image_dir and the pretrained "
             "weights (see docs/imagenetx.md).",
         shell:
@@ -91,9 +87,7 @@ rule imagenetx_extract:
         gpu=IMX_EXTRACT.get("gpu", 0),
     params:
         script=f"{SCRIPTS}/imagenetx_extract.py",
-        weights=lambda wc, input: (
-            f"--weights {input.weights[0]!r}" if input.weights else ""
-        ),
+        weights=lambda wc, input: (f"--weights {input.weights[0]!r}" if input.weights else ""),
         batch_size=IMX_EXTRACT.get("batch_size", 64),
         workers=IMX_EXTRACT.get("workers", 0),
         chunk_images=IMX_EXTRACT.get("chunk_images", 1024),

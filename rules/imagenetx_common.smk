@@ -28,9 +28,7 @@ def imx_problems():
     if not image_dir:
         problems.append(f"imagenetx.image_dir is not set. {HOW_TO_GET}")
     elif not Path(image_dir).is_dir():
-        problems.append(
-            f"imagenetx.image_dir {image_dir} is not a folder. {HOW_TO_GET}"
-        )
+        problems.append(f"imagenetx.image_dir {image_dir} is not a folder. {HOW_TO_GET}")
     for model in IMX_MODELS:
         if needs_weights(model):
             try:
@@ -43,13 +41,7 @@ def imx_problems():
 def imx_weights(wildcards):
     if not needs_weights(wildcards.model):
         return []
-    return [
-        str(
-            resolve_weights(
-                wildcards.model, (IMX.get("weights") or {}).get(wildcards.model)
-            )
-        )
-    ]
+    return [str(resolve_weights(wildcards.model, (IMX.get("weights") or {}).get(wildcards.model)))]
 
 
 IMX_PROBLEMS = imx_problems() if IMX_MODE in (True, "auto") else []
@@ -62,8 +54,7 @@ if IMX_MODE is True and IMX_PROBLEMS:
 IMX_READY = IMX_MODE in (True, "auto") and not IMX_PROBLEMS
 if IMX_MODE == "auto" and IMX_PROBLEMS:
     print(
-        "ImageNet-X skipped (imagenetx.enabled: auto):\n  - "
-        + "\n  - ".join(IMX_PROBLEMS),
+        "ImageNet-X skipped (imagenetx.enabled: auto):\n  - " + "\n  - ".join(IMX_PROBLEMS),
         file=sys.stderr,
     )
 

@@ -28,13 +28,16 @@ envvars:
 # first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
 BIN = os.path.dirname(sys.executable)
 os.environ["PATH"] = os.pathsep.join([BIN, os.environ.get("PATH", "")])
-# kept until every rule calls plain `python` (see PATH above)
-PY = sys.executable
 # This workflow's own folder, relative to the working directory (`.` when run from the checkout;
 # the module's folder when another workflow uses this one as a module): scripts and reference data
 # are found from it.
 WORKFLOW_DIR = os.path.relpath(os.path.dirname(os.path.abspath(str(workflow.current_basedir))))
 SCRIPTS = f"{WORKFLOW_DIR}/scripts"
+# the stage scripts import this workflow's package, also from a conda env that does not install it
+PACKAGE_DIR = os.path.abspath(WORKFLOW_DIR)
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={PACKAGE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+)
 # every default comes from schemas/ (filled in by validate_config); conda envs relative to rules/
 THREADS = config["threads"]
 CONDA_ENV = f"../envs/{config['conda_env']}.yaml"

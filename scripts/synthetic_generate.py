@@ -21,7 +21,7 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.seed) != len(args.out):
         raise ValueError(f"{len(args.seed)} --seed values but {len(args.out)} --out paths; give one path per seed")
-    settings = dataclass_from_args(ProcessSettings, args)
+    settings = dataclass_from_args(ProcessSettings, args, schema=("synthetic.schema.yaml", "process"))
     for seed, out in zip(args.seed, args.out):
         t0 = time.perf_counter()
         process, eval_arrays = create_process(settings, seed)

@@ -75,7 +75,7 @@ def main() -> None:
     if len(checkpoints) != len(args.out):
         raise ValueError(f"{len(checkpoints)} --checkpoints paths but {len(args.out)} --out paths")
     set_threads(args.threads)
-    base = dataclass_from_args(TrainSettings, args)
+    base = dataclass_from_args(TrainSettings, args, schema=("synthetic.schema.yaml", "train"))
     settings = run_settings(base, args.run_overrides, len(args.process))
     device = resolve_device(args.device)
     loaded = [load_process(p) for p in args.process]

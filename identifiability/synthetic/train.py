@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from identifiability.io import atomic_path
+from identifiability.progress import Progress
 from identifiability.synthetic import model as M
 from identifiability.synthetic.methods import load_method, method_info
 from identifiability.synthetic.process import Process
@@ -197,9 +198,13 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
         probe = [(torch.as_tensor(e["x"][:2048], dtype=torch.float32, device=device),
                   torch.as_tensor(e["z"][:2048])) for e in eval_sets]
     t0, step0, wall0 = time.perf_counter(), batch.step, batch.wall_s
+    # a bar in a terminal; in a job's log a line every 30 s beside the log_every lines below
+    progress = Progress(total=shared.steps, initial=batch.step, desc=f"training {batch.n_runs} run(s)",
+                        unit="steps", every=0)
     while batch.step < shared.steps:
         loss = batch.train_step()
         step = batch.step
+        progress.update(1)
         if step % shared.log_every == 0 or step == shared.steps:
             rate = (step - step0) / (time.perf_counter() - t0)
             betas = M.beta(batch.params).detach().cpu().tolist()
@@ -217,6 +222,7 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
             batch.wall_s = wall0 + time.perf_counter() - t0
             for r, c in enumerate(ckpts):
                 save_checkpoint(c, {**batch.run_state(r), "log": logs[r]})
+    progress.close()
     batch.wall_s = wall0 + time.perf_counter() - t0
     for r, d in enumerate(run_dirs):
         _write_log(Path(d) / "train_log.csv", logs[r])

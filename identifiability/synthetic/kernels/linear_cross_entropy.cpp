@@ -73,16 +73,18 @@ void tile_pass(const float* __restrict__ f, const float* __restrict__ wt, const 
   const int64_t blocks = (K + kBlock - 1) / kBlock;
   // pass A, block by block (W's block stays in L1 for all rows of the tile): logits, online max
   // per row, exponentials against the running max of their block; z and pw (the partition
-  // function and E_p[w], unnormalised) kept relative to the running max
+  // function and E_p[w], unnormalised) kept relative to the running max. Maxima start at the
+  // lowest finite float, not -inf: the kernels are built with -ffast-math, which assumes no
+  // infinities (exp2_neg clamps the first rescale to its floor, so z and pw start from 0 alike)
   float m[kTileRows], z[kTileRows];
-  for (int64_t i = 0; i < n; ++i) { m[i] = -std::numeric_limits<float>::infinity(); z[i] = 0.0f; }
+  for (int64_t i = 0; i < n; ++i) { m[i] = std::numeric_limits<float>::lowest(); z[i] = 0.0f; }
   for (int64_t x = 0; x < n * d; ++x) pw[x] = 0.0f;
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t k0 = b * kBlock, kb = std::min(kBlock, K - k0);
     for (int64_t i = 0; i < n; ++i) {
       const float* s = scaled + i * d;
       float* eb = e + i * ld + k0;
-      float bm = -std::numeric_limits<float>::infinity();
+      float bm = std::numeric_limits<float>::lowest();
 #pragma omp simd reduction(max : bm)
       for (int64_t j = 0; j < kb; ++j) {
         float l = 0.0f;

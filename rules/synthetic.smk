@@ -10,7 +10,8 @@ SYN = SyntheticLayout(config["synthetic"], f"{RESULTS}/synthetic")
 SYN_OUT = SYN.out
 SYN_LOGS = f"{LOGS}/synthetic"
 SYN_DEVICE = config["synthetic"]["device"]
-# a GPU per training and evaluation job, so that `--resources gpu=1` runs one at a time
+# a GPU per training job, so that `--resources gpu=1` runs one at a time on a one-GPU machine
+# (evaluation is a forward pass over 8192 samples: it runs on the CPU and asks for no GPU)
 SYN_GPU = 0 if SYN_DEVICE == "cpu" else 1
 SYNTHETIC_TARGETS = SYN.targets()
 
@@ -99,11 +100,10 @@ rule synthetic_evaluate:
     resources:
         mem_mb=2000,
         runtime=10,
-        gpu=SYN_GPU,
     params:
         script=f"{SCRIPTS}/synthetic_extract.py",
         models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
-        device=SYN_DEVICE,
+        device="cpu",
     shell:
         "python {params.script} --model {params.models} --process {input.processes} "
         "--out {output.representations} --metrics {output.metrics} --device {params.device} > {log} 2>&1"

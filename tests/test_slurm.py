@@ -20,10 +20,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "tests" / "slurm"
 # the tiny config's rules that must run as SLURM jobs; `all` is a local target rule, and
-# synthetic_table_layout (a small `run:` rule) may be declared local too
-SLURM_RULES = {"synthetic_generate", "synthetic_train", "synthetic_extract", "synthetic_fit", "synthetic_table",
-               "synthetic_sweep"}
-MAYBE_LOCAL = {"synthetic_table_layout", "synthetic_sweep_layout"}
+# synthetic_layout (a small `run:` rule) is declared local
+SLURM_RULES = {"synthetic_generate", "synthetic_train", "synthetic_evaluate", "synthetic_table",
+               "synthetic_sweep", "synthetic_theory", "synthetic_genealogy"}
+MAYBE_LOCAL = {"synthetic_layout"}
 
 
 def _skip_reason():
@@ -159,4 +159,4 @@ def test_workflow_runs_through_slurm(workflow_copy, slurm_cluster):
     train = [jobs[j] for j in submitted if "Comment=rule_synthetic_train" in jobs[j]]
     assert train, "no synthetic_train job in slurmctld's job list"
     assert all("gpu" in line for line in train), train[0]
-    assert not any("gpu" in line for line in (jobs[j] for j in submitted) if "Comment=rule_synthetic_fit" in line)
+    assert not any("gpu" in line for line in (jobs[j] for j in submitted) if "Comment=rule_synthetic_evaluate" in line)

@@ -207,15 +207,18 @@ def build_plan(section: dict) -> Plan:
                 if v not in columns:
                     raise ValueError(f"synthetic.sweeps.{name}.claims: variant {v!r} is not in this "
                                      f"sweep's variants {spec['variants']}")
+    def variant_train(where: str, v: str) -> TrainSettings:
+        if v not in variants:
+            raise ValueError(f"{where}: unknown variant {v!r}; defined variants: {sorted(variants)}")
+        return TrainSettings.from_dict({**base_t, **variants[v]})
+
     theory = None
     if section.get("theory"):
         spec = section["theory"]
         where = "synthetic.theory"
         cases = {}
         for v in spec["variants"]:
-            if v not in variants:
-                raise ValueError(f"{where}.variants: unknown variant {v!r}; defined variants: {sorted(variants)}")
-            cases[v] = theorem_case(TrainSettings.from_dict({**base_t, **variants[v]}))
+            cases[v] = theorem_case(variant_train(f"{where}.variants", v))
             if cases[v] is None:
                 raise ValueError(f"{where}.variants: {v!r} is no case of the paper's theorems "
                                  "(DIET in any normalisation, or supervised)")
@@ -239,9 +242,7 @@ def build_plan(section: dict) -> Plan:
         where = "synthetic.genealogy"
         methods = {}
         for v in spec["methods"]:
-            if v not in variants:
-                raise ValueError(f"{where}.methods: unknown variant {v!r}; defined variants: {sorted(variants)}")
-            m = TrainSettings.from_dict({**base_t, **variants[v]}).method
+            m = variant_train(f"{where}.methods", v).method
             if m in methods:
                 raise ValueError(f"{where}.methods: variants {methods[m]!r} and {v!r} both train {m}; one per method")
             methods[m] = v

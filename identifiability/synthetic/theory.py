@@ -156,10 +156,16 @@ def figures(long: pd.DataFrame):
                     continue
                 ax.errorbar(sub["process.kappa"], sub["mean"], yerr=sub["std"].fillna(0), marker="o", capsize=3,
                             label=f"{case}: {lab}")
+        from matplotlib.ticker import NullFormatter
+        kappas = sorted(kap["process.kappa"].unique())
         for ax, title in zip(axes, ("each case's own prediction", "logits: beta A M^T = kappa I")):
-            lim = [kap["process.kappa"].min() * 0.8, kap["process.kappa"].max() * 1.25]
+            lim = [kappas[0] * 0.8, kappas[-1] * 1.25]
             ax.plot(lim, lim, color="grey", lw=1, ls="--", label="identity (recovered = true)")
             ax.set(xscale="log", yscale="log", xlabel="true kappa", ylabel="recovered kappa", title=title)
+            ax.set_xticks(kappas, [f"{k:g}" for k in kappas])
+            ax.set_yticks(kappas, [f"{k:g}" for k in kappas])
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_minor_formatter(NullFormatter())
             ax.legend(fontsize=7)
         fig.suptitle("kappa recovered from trained models (mean ± std over seeds)", fontsize=10)
         fig.tight_layout()

@@ -1,0 +1,104 @@
+#!/usr/bin/env python
+"""What bounds the default run's wall time on this CPU: the cost of a training step in the ways
+the workflow can use 2 cores, and whether a shorter budget keeps the baseline's verdicts.
+
+(a) ms per run-step (d = 5, N = 1000, batch 1024, 2 stacked runs) for one process with 1 thread,
+    one with 2 threads, and two 1-thread processes side by side (the default: 2 jobs at a time);
+(b) the compute floor of the default config: its runs x steps x relative cost (d^2, batch,
+    InfoNCE's two encoder passes) at the best of (a);
+(c) the baseline's R² of z (DIET W normalised / free, supervised; 2 seeds) at 600 and at 400
+    steps against the verdict bands of the paper's cells (match within 1 point or 2 paper std).
+
+    python benchmarks/default_budget.py > benchmarks/default_budget.txt
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STEP = """
+import sys, time, torch
+from identifiability.synthetic.process import create_process
+from identifiability.synthetic.settings import ProcessSettings, TrainSettings
+from identifiability.synthetic.train import RunBatch
+torch.set_num_threads(int(sys.argv[1]))
+procs = [create_process(ProcessSettings(), s)[0] for s in range(2)]
+b = RunBatch(TrainSettings(lr=0.02), procs, torch.device("cpu"))
+for _ in range(5):
+    b.train_step()
+t = time.perf_counter()
+for _ in range(40):
+    b.train_step()
+print((time.perf_counter() - t) / 40 * 1000 / 2)
+"""
+
+
+def step_ms(threads: int, side_by_side: int = 1) -> list[float]:
+    procs = [subprocess.Popen([sys.executable, "-c", STEP, str(threads)], cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for _ in range(side_by_side)]
+    return [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+
+
+def baseline_r2(steps: int) -> dict[str, float]:
+    import torch
+    from identifiability import linear_fit
+    from identifiability.synthetic.evaluate import extract
+    from identifiability.synthetic.process import create_process, save_process
+    from identifiability.synthetic.settings import ProcessSettings, TrainSettings
+    from identifiability.synthetic.train import final_state, train_runs
+    torch.set_num_threads(1)
+    ps = ProcessSettings()
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        paths, procs = [], []
+        for s in (0, 1):
+            p, e = create_process(ps, s)
+            paths.append(Path(tmp) / f"p{s}.h5")
+            save_process(paths[-1], p, e)
+            procs.append(p)
+        for name, kw in (("diet (o)", {"w_norm": True}), ("diet (a)", {}), ("supervised", {"method": "supervised"})):
+            ts = TrainSettings(steps=steps, batch_size=1024, lr=0.02, warmup_steps=steps // 10, log_every=steps,
+                               checkpoint_every=0, **kw)
+            batch = train_runs(ts, procs, [Path(tmp) / "a", Path(tmp) / "b"], torch.device("cpu"), log=lambda _: None)
+            r2 = []
+            for r, path in enumerate(paths):
+                arrays, _ = extract(final_state(batch, r, asdict(ps)), path)
+                fit = linear_fit.orthogonal_r2 if kw.get("w_norm") else linear_fit.affine_r2
+                r2.append(100 * fit(arrays["z_hat"], arrays["z"]))
+            out[name] = sum(r2) / len(r2)
+    return out
+
+
+def main() -> None:
+    sys.path.insert(0, str(REPO))
+    from identifiability.config import load_config
+    from identifiability.synthetic.plan import build_plan
+    from identifiability.synthetic.paper import verdict
+    print(f"# what bounds the default run, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU")
+    one = step_ms(1)[0]
+    two = step_ms(2)[0]
+    pair = step_ms(1, side_by_side=2)
+    print(f"(a) ms per run-step: 1 thread alone {one:.1f}; 2 threads {two:.1f}; two 1-thread processes side by side "
+          f"{pair[0]:.1f} and {pair[1]:.1f} each = {sum(pair) / 4:.1f} per run-step for the machine")
+    best = min(two, sum(pair) / 4)
+    plan = build_plan(load_config(REPO / "config.yaml")["synthetic"])
+    units = sum((s.process.d / 5) ** 2 * s.train.batch_size / 1024 * (2 if s.train.method == "infonce" else 1)
+                * s.train.steps for s in plan.settings.values()) * len(plan.seeds)
+    print(f"(b) default config: {len(plan.settings)} settings x {len(plan.seeds)} seeds; {units:,.0f} step-units "
+          f"(a d = 5 batch-1024 run-step = 1) x {best:.1f} ms = {units * best / 60000:.1f} min of training on 2 cores "
+          "at best, before start-up, evaluation and DisLib")
+    paper = {"diet (o)": (98.6, 1.0), "diet (a)": (99.0, 0.0), "supervised": (99.8, 0.0)}
+    for steps in (600, 400):
+        r2 = baseline_r2(steps)
+        cells = "; ".join(f"{k} {v:.2f} vs {paper[k][0]} -> {verdict('r2_z', v, *paper[k])[1]}" for k, v in r2.items())
+        print(f"(c) baseline at {steps} steps: {cells}")
+
+
+if __name__ == "__main__":
+    main()

@@ -77,3 +77,23 @@ def test_parsing_the_rules_imports_no_torch(workflow_copy):
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=workflow_copy, capture_output=True, text=True, timeout=300)
     assert "NO-TORCH" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_unknown_method_stops_before_any_job_listing_the_known_ones(workflow_copy):
+    rc, out = _plan(workflow_copy, "--config", "synthetic={variants: {gcl: {method: simclr}}}", check=False)
+    assert rc != 0 and "synthetic.variants.gcl.method" in out
+    for name in ("diet", "gcl", "infonce", "supervised", "tcl"):
+        assert name in out
+    assert not (workflow_copy / "results").exists()
+
+
+def test_stage_flags_are_checked_with_the_schema_rules(tmp_path):
+    out = tmp_path / "p.h5"
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "synthetic_generate.py"), "--seed", "0", "--out",
+                           str(out), "--kappa", "-1"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--kappa: -1.0 is less than or equal to the minimum of 0" in proc.stderr
+    assert not out.exists()
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "synthetic_train.py"), "--process", str(out),
+                           "--out", str(tmp_path / "m.pt"), "--method", "simclr"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "--method" in proc.stderr and "infonce" in proc.stderr

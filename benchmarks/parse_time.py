@@ -13,14 +13,9 @@ printout) and Snakemake's own import, then whether torch was imported.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import os
-import pstats
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 import yaml
 
 from conftest import REPO, snakemake

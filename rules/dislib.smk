@@ -27,7 +27,7 @@ rule dislib_download:
         runtime=240,
     params:
         script=f"{SCRIPTS}/dislib_download.py",
-        datasets=" ".join(d for d in DISLIB.get("datasets", []) if d in REAL_DATASETS) or "dsprites",
+        datasets=" ".join(d for d in DISLIB["datasets"] if d in REAL_DATASETS) or "dsprites",
         data_dir=lambda wc, output: os.path.dirname(output[0]),
     shell:
         "python {params.script} --datasets {params.datasets} --data-dir {params.data_dir} > {log} 2>&1"
@@ -165,7 +165,7 @@ rule dislib_decode_input:
         CONDA_ENV
     threads: THREADS
     resources:
-        mem_mb=(max(DISLIB_MEM, 32000) if len(DISLIB.get("datasets", [])) > 1 else DISLIB_MEM),
+        mem_mb=(max(DISLIB_MEM, 32000) if len(DISLIB["datasets"]) > 1 else DISLIB_MEM),
         runtime=240,
     params:
         script=f"{SCRIPTS}/dislib_decode.py",

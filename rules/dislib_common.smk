@@ -1,5 +1,6 @@
 # Helpers of rules/dislib.smk: its settings from the config, run folders, targets and input
-# functions (rules/dislib.smk holds the rules only).
+# functions (rules/dislib.smk holds the rules only). Every default is in schemas/dislib.schema.yaml,
+# filled in by validate_config (rules/common.smk): the config is read here without fallbacks.
 import os
 import re
 import sys
@@ -11,26 +12,26 @@ from identifiability.dislib.datasets import (
     missing_files_message,
 )
 
-DISLIB = config.get("dislib", {"enabled": False})
-DISLIB_DATA_DIR = DISLIB.get("data_dir", "data/dislib")
-DISLIB_MEM = DISLIB.get("mem_mb", 4000)
-_DL_TRAIN = {"batch_size": 4096, "lr": 1e-3, "max_epochs": 100, "early_stop_acc": 0.999}
-_DL_TRAIN.update(DISLIB.get("train", {}))
+DISLIB = config["dislib"]
+DISLIB_DATA_DIR = DISLIB["data_dir"]
+DISLIB_MEM = DISLIB["mem_mb"]
+_DL_TRAIN = DISLIB["train"]
 
 
 def dislib_data_tag(dataset):
     if SPECS[dataset].stand_in:
-        p = DISLIB.get("procedural", {})
-        return f"{dataset}_n{p.get('n_samples', 20000)}_s{p.get('seed', 0)}"
+        n, seed = DISLIB["procedural"]["n_samples"], DISLIB["procedural"]["seed"]
+        return f"{dataset}_n{n}_s{seed}"
     return dataset
 
 
 def dislib_train_tag(model):
     if model == "input":
         return "pixels"
-    epochs = DISLIB.get("max_epochs", {}).get(model, _DL_TRAIN["max_epochs"])
+    # dislib.max_epochs names only the models it overrides (the schema gives its keys no default)
+    epochs = DISLIB["max_epochs"].get(model, _DL_TRAIN["max_epochs"])
     tag = f"bs{_DL_TRAIN['batch_size']}_lr{_DL_TRAIN['lr']:g}_ep{epochs}_es{_DL_TRAIN['early_stop_acc']:g}"
-    return tag + ("_legacy" if DISLIB.get("legacy_truncation", False) else "")
+    return tag + ("_legacy" if DISLIB["legacy_truncation"] else "")
 
 
 def dislib_parse_train_tag(tag):
@@ -64,17 +65,17 @@ def dislib_raw_inputs(wildcards):
 DISLIB_DECODINGS = (
     [
         f"{dislib_run_dir(d, m, s)}/decoding.json"
-        for d in DISLIB.get("datasets", ["dsprites_procedural"])
-        for m in DISLIB.get("models", ["input", "mlp", "resnet18"])
-        for s in DISLIB.get("seeds", [0, 1, 2])
+        for d in DISLIB["datasets"]
+        for m in DISLIB["models"]
+        for s in DISLIB["seeds"]
     ]
-    if DISLIB.get("enabled", False)
+    if DISLIB["enabled"]
     else []
 )
 DISLIB_TABLE = f"{RESULTS}/dislib/table4"
 DISLIB_TARGETS = (
     [f"{DISLIB_TABLE}.{ext}" for ext in ("csv", "md", "tex")]
     + [f"{RESULTS}/dislib/table4_figure.png"]
-    if DISLIB.get("enabled", False)
+    if DISLIB["enabled"]
     else []
 )

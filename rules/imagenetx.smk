@@ -56,10 +56,10 @@ rule imagenetx_index:
         runtime=15,
     params:
         script=f"{SCRIPTS}/imagenetx_index.py",
-        image_dir=IMX.get("image_dir") or "",
-        which_factor=IMX.get("which_factor", "top"),
-        min_images=IMX.get("min_images", 1000),
-        max_images=IMX.get("max_images", 0),
+        image_dir=IMX["image_dir"] or "",
+        which_factor=IMX["which_factor"],
+        min_images=IMX["min_images"],
+        max_images=IMX["max_images"],
         seed=IMX_SEED,
     shell:
         "python {params.script} --image-dir {params.image_dir:q} "
@@ -82,16 +82,16 @@ rule imagenetx_extract:
         CONDA_ENV
     threads: THREADS
     resources:
-        mem_mb=IMX_EXTRACT.get("mem_mb", 6000),
-        runtime=IMX_EXTRACT.get("runtime", 240),
-        gpu=IMX_EXTRACT.get("gpu", 0),
+        mem_mb=IMX_EXTRACT["mem_mb"],
+        runtime=IMX_EXTRACT["runtime"],
+        gpu=IMX_EXTRACT["gpu"],
     params:
         script=f"{SCRIPTS}/imagenetx_extract.py",
         weights=lambda wc, input: (f"--weights {input.weights[0]!r}" if input.weights else ""),
-        batch_size=IMX_EXTRACT.get("batch_size", 64),
-        workers=IMX_EXTRACT.get("workers", 0),
-        chunk_images=IMX_EXTRACT.get("chunk_images", 1024),
-        device=IMX_EXTRACT.get("device", "auto"),
+        batch_size=IMX_EXTRACT["batch_size"],
+        workers=IMX_EXTRACT["workers"],
+        chunk_images=IMX_EXTRACT["chunk_images"],
+        device=IMX_EXTRACT["device"],
         seed=IMX_SEED,
     shell:
         "python {params.script} --index {input.index} --model {wildcards.model} "
@@ -114,16 +114,16 @@ rule imagenetx_decode:
         CONDA_ENV
     threads: THREADS
     resources:
-        mem_mb=IMX_DECODE.get("mem_mb", 4000),
-        runtime=IMX_DECODE.get("runtime", 240),
+        mem_mb=IMX_DECODE["mem_mb"],
+        runtime=IMX_DECODE["runtime"],
     params:
         script=f"{SCRIPTS}/imagenetx_decode.py",
-        seeds=" ".join(str(s) for s in IMX_DECODE.get("seeds", list(range(10)))),
-        test_size=IMX_DECODE.get("test_size", 0.3),
-        min_minority=IMX_DECODE.get("min_minority", 10),
-        C=IMX_DECODE.get("C", 1.0),
-        max_iter=IMX_DECODE.get("max_iter", 1000),
-        dead_units=IMX_DECODE.get("dead_units", "mean_nonpositive"),
+        seeds=" ".join(str(s) for s in IMX_DECODE["seeds"]),
+        test_size=IMX_DECODE["test_size"],
+        min_minority=IMX_DECODE["min_minority"],
+        C=IMX_DECODE["C"],
+        max_iter=IMX_DECODE["max_iter"],
+        dead_units=IMX_DECODE["dead_units"],
     shell:
         "python {params.script} --features {input.features} --index {input.index} "
         "--seeds {params.seeds} --test-size {params.test_size} "
@@ -170,8 +170,8 @@ rule imagenetx_report:
     params:
         script=f"{SCRIPTS}/imagenetx_report.py",
         stem=lambda wc, output: output.pdf.removesuffix(".pdf"),
-        alpha=IMX_REPORT.get("alpha", 0.05),
-        alternative=IMX_REPORT.get("alternative", "two-sided"),
+        alpha=IMX_REPORT["alpha"],
+        alternative=IMX_REPORT["alternative"],
     shell:
         "python {params.script} --decoding {input} --alpha {params.alpha} "
         "--alternative {params.alternative} --stem {params.stem} > {log} 2>&1"

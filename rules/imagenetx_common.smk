@@ -1,5 +1,7 @@
 # Helpers of rules/imagenetx.smk: its settings from the config, run folders, targets and input
-# functions (rules/imagenetx.smk holds the rules only).
+# functions (rules/imagenetx.smk holds the rules only). Every default is in
+# schemas/imagenetx.schema.yaml, filled in by validate_config (rules/common.smk): the config is read
+# here without fallbacks.
 import sys
 from pathlib import Path
 
@@ -7,16 +9,16 @@ from identifiability.imagenetx.images import HOW_TO_GET
 from identifiability.imagenetx.names import MODELS, needs_weights
 from identifiability.imagenetx.weights import how_to_obtain, resolve_weights
 
-IMX = config.get("imagenetx", {}) or {}
-IMX_MODE = IMX.get("enabled", False)
-IMX_MODELS = IMX.get("models", list(MODELS))
-IMX_SEED = IMX.get("seed", 0)
-IMX_EXTRACT = IMX.get("extract", {}) or {}
-IMX_DECODE = IMX.get("decode", {}) or {}
-IMX_REPORT = IMX.get("report", {}) or {}
-IMX_RUN = "{}_n{}_seed{}".format(
-    IMX.get("which_factor", "top"), IMX.get("max_images", 0) or "all", IMX_SEED
-)
+IMX = config["imagenetx"]
+IMX_MODE = IMX["enabled"]
+IMX_MODELS = IMX["models"]
+IMX_SEED = IMX["seed"]
+# null (the default): torchvision's cache, $TORCH_HOME/hub/checkpoints
+IMX_WEIGHTS = IMX["weights"]
+IMX_EXTRACT = IMX["extract"]
+IMX_DECODE = IMX["decode"]
+IMX_REPORT = IMX["report"]
+IMX_RUN = "{}_n{}_seed{}".format(IMX["which_factor"], IMX["max_images"] or "all", IMX_SEED)
 IMX_OUT = f"{RESULTS}/imagenetx/{IMX_RUN}"
 IMX_LOG = f"{LOGS}/imagenetx/{IMX_RUN}"
 
@@ -24,7 +26,7 @@ IMX_LOG = f"{LOGS}/imagenetx/{IMX_RUN}"
 def imx_problems():
     """What is missing for the ImageNet-X family (empty list: ready)."""
     problems = []
-    image_dir = IMX.get("image_dir")
+    image_dir = IMX["image_dir"]
     if not image_dir:
         problems.append(f"imagenetx.image_dir is not set. {HOW_TO_GET}")
     elif not Path(image_dir).is_dir():
@@ -32,7 +34,7 @@ def imx_problems():
     for model in IMX_MODELS:
         if needs_weights(model):
             try:
-                resolve_weights(model, (IMX.get("weights") or {}).get(model))
+                resolve_weights(model, IMX_WEIGHTS[model])
             except ValueError as exc:
                 problems.append(str(exc))
     return problems
@@ -41,7 +43,7 @@ def imx_problems():
 def imx_weights(wildcards):
     if not needs_weights(wildcards.model):
         return []
-    return [str(resolve_weights(wildcards.model, (IMX.get("weights") or {}).get(wildcards.model)))]
+    return [str(resolve_weights(wildcards.model, IMX_WEIGHTS[wildcards.model]))]
 
 
 IMX_PROBLEMS = imx_problems() if IMX_MODE in (True, "auto") else []

@@ -45,9 +45,28 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
+def _row_labels(layout: dict, table_key: str) -> dict:
+    """{(paper setting as JSON, column prefix): the layout row's label} for the rows matching a paper cell."""
+    rows_of_paper = paper.paper_rows(PAPER_FILE, table_key)
+    labels = {}
+    for row in layout["rows"]:
+        for prefix in row["runs"]:
+            column, matches = paper.matching_rows(rows_of_paper, table_key, row["resolved"][prefix])
+            for match in matches:
+                labels[(json.dumps(match["setting"], sort_keys=True), column)] = row["label"]
+    return labels
+
+
+def _column_of(metric: str) -> str:
+    """The column prefix a cell's metric belongs to: r2_o_z -> o, r2_z (Table 3) -> ''."""
+    parts = metric.split("_")
+    return parts[1] if len(parts) == 3 else ""
+
+
 def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """Every paper cell matched by a finished part, the same for the investigation parts (another
-    budget, fewer seeds), and the parts' records (wall time, jobs)."""
+    budget, fewer seeds), and the parts' records (wall time, jobs). Each cell carries its part and
+    the label of its row in that part's training curves."""
     cells, probes, parts = [], [], []
     for part_dir in sorted((evidence / "parts").iterdir()):
         info_file = part_dir / "part.json"
@@ -60,10 +79,13 @@ def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict
             layout = json.loads(layout_file.read_text())
             long = pd.read_csv(part_dir / f"{name}.runs.csv", keep_default_na=True)
             long["column"] = long["column"].fillna("")
-            _, table_cells = summarise(_resolved(layout, long), long, PAPER_FILE)
+            layout = _resolved(layout, long)
+            _, table_cells = summarise(layout, long, PAPER_FILE)
             table_cells["part"] = info["part"]
+            labels = _row_labels(layout, TABLE_KEYS[name])
+            table_cells["row"] = [labels.get((c.setting, _column_of(c.metric)), "") for c in table_cells.itertuples()]
             (probes if info.get("investigation") else cells).append(table_cells)
-    empty = pd.DataFrame(columns=paper.CELL_COLUMNS + ["part"])
+    empty = pd.DataFrame(columns=paper.CELL_COLUMNS + ["part", "row"])
     found = pd.concat(cells, ignore_index=True) if cells else empty
     probed = pd.concat(probes, ignore_index=True) if probes else empty
     return found, probed, parts
@@ -86,8 +108,44 @@ def all_cells(found: pd.DataFrame) -> pd.DataFrame:
                     lines.append({"table": name, "setting": setting, "metric": metric, "ours_mean": float("nan"),
                                   "ours_std": float("nan"), "seeds": 0, "steps": 0, "paper_mean": mean,
                                   "paper_std": std * scale, "difference": float("nan"), "verdict": "not run",
-                                  "part": ""})
+                                  "part": "", "row": ""})
     return pd.DataFrame(lines)
+
+
+def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
+    """For every short R² cell: its run's affine probe R² of z (logged during training, on fresh
+    samples) at two thirds of the budget and at the end, mean over seeds, and how many seeds still
+    gained over the last third. A curve still rising when the cosine schedule has brought the
+    learning rate to zero says the budget ends before the optimisation does."""
+    short = cells[(cells.verdict == "short") & cells.metric.str.startswith("r2")]
+    if not len(short):
+        return []
+    out = ["### Short cells: the training curve at the end of the budget", "",
+           "Affine probe R² of z logged during training (`affine_r2_probe` in each run's `train_log.csv`, "
+           "mean over seeds, %): at two thirds of the budget, at the end, the gain over the last third, and the "
+           "seeds still gaining at least 0.5 points over the last sixth (the learning rate is then below 7 % of "
+           "its peak). The probe is the affine fit, whatever the cell's metric; W cells share their row's curve.",
+           "", "| part | table | setting | metric | ours / paper | probe at 2/3 | probe at end | gain, last third "
+           "| seeds gaining, last sixth |", "|---|---|---|---|---|---|---|---|---|"]
+    curves = {}
+    for c in short.itertuples():
+        if c.part not in curves:
+            curves[c.part] = pd.read_csv(evidence / "parts" / c.part / "curves.csv")
+            curves[c.part]["column"] = curves[c.part]["column"].fillna("")
+        run = curves[c.part]
+        run = run[(run.table == c.table) & (run.row == c.row) & (run.column == _column_of(c.metric))]
+        if not len(run):
+            continue
+        by_seed = run.pivot_table(index="seed", columns="step", values="affine_r2_probe") * 100
+        steps = list(by_seed.columns)
+        last = steps[-1]
+        at = min(steps, key=lambda s: abs(s - 2 * last / 3))
+        at6 = min(steps, key=lambda s: abs(s - 5 * last / 6))
+        gaining = int(((by_seed[last] - by_seed[at6]) >= 0.5).sum())
+        out.append(f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} / {c.paper_mean:.1f} | "
+                   f"{by_seed[at].mean():.1f} (step {at}) | {by_seed[last].mean():.1f} (step {last}) | "
+                   f"{by_seed[last].mean() - by_seed[at].mean():+.1f} | {gaining} of {len(by_seed)} |")
+    return out + [""]
 
 
 def figure(cells: pd.DataFrame):
@@ -183,6 +241,7 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
         text += [f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} ± {c.ours_std:.1f} | "
                  f"{c.paper_mean:.1f} | {c.verdict} | {c.steps} | {c.seeds} |"
                  for c in probed.itertuples() if c.metric.startswith("r2")]
+    text += ["", *short_cell_curves(evidence, cells)]
     missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]
     if missing:
         text += ["", f"Parts not run yet: {', '.join(missing)} (`python benchmarks/validate_paper_tables.py run <part>`)."]

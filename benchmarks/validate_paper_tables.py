@@ -48,7 +48,12 @@ EVIDENCE = REPO / "docs" / "validation"
 # the training of its rows ("train") or runs fewer seeds or tables, to measure why a cell is short;
 # it is reported beside the cells, not as one.
 PARTS = {
-    "d5_C100": {"where": {"d": [5], "N": [1000], "clusters": [100]}},
+    # d = 5, N = 1000, |C| = 100 in three parts (each about an hour here): the baseline and kappa,
+    # the other conditionals, the other distributions of the cluster vectors
+    "d5_kappa": {"where": {"d": [5], "N": [1000], "clusters": [100], "conditional": ["vmf"],
+                           "cluster_marginal": ["uniform"]}},
+    "d5_conditionals": {"where": {"d": [5], "N": [1000], "clusters": [100], "conditional": ["laplace", "normal"]}},
+    "d5_marginals": {"where": {"d": [5], "N": [1000], "clusters": [100], "cluster_marginal": ["laplace", "normal"]}},
     "d5_clusters": {"where": {"d": [5], "N": [1000], "clusters": [10, 1000, 10000]}},
     "d5_N100000": {"where": {"d": [5], "N": [100000]}},
     "d10": {"where": {"d": [10]}},

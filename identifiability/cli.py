@@ -54,6 +54,17 @@ def dataclass_from_args(cls, args: argparse.Namespace, schema: tuple[str, str] |
     return cls(**values)
 
 
+def render_stage_arguments(doc: str, layout_help: str, out_flag: str = "--tables-dir") -> argparse.Namespace:
+    """The flags every synthetic render stage (tables, sweeps, theory, genealogy) takes: its layout
+    JSON, the runs' folder and where its tables and figures go; parsed from the command line."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--layout", required=True, help=layout_help)
+    parser.add_argument("--runs-root", required=True, help="folder holding <run_id>/seed<k>/metrics.json")
+    parser.add_argument(out_flag, required=True)
+    parser.add_argument("--figures-dir", required=True)
+    return parser.parse_args()
+
+
 def run_main(main: typing.Callable[[], None]) -> None:
     """Run a stage; expected errors (bad input, missing files) print one clear line and exit 2.
 

@@ -7,19 +7,12 @@ each of its variants. Writes <sweeps-dir>/<name>.csv|md|tex (mean and std over s
 end of <name>.md) and <figures-dir>/<name>.pdf|png (heat maps or line plots with error bars).
 """
 
-import argparse
-
-from identifiability.cli import run_main
+from identifiability.cli import render_stage_arguments, run_main
 from identifiability.synthetic.sweeps import render
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--layout", required=True, help="sweep layout JSON (axes, cells, run ids, claims)")
-    parser.add_argument("--runs-root", required=True, help="folder holding <run_id>/seed<k>/metrics.json")
-    parser.add_argument("--sweeps-dir", required=True)
-    parser.add_argument("--figures-dir", required=True)
-    args = parser.parse_args()
+    args = render_stage_arguments(__doc__, "sweep layout JSON (axes, cells, run ids, claims)", out_flag="--sweeps-dir")
     summary, claims = render(args.layout, args.runs_root, args.sweeps_dir, args.figures_dir)
     print(summary.to_string())
     if not claims.empty:

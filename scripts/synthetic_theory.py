@@ -6,19 +6,12 @@ the runs' metrics, its predicted value and a verdict; a kappa sweep and a sweep 
 clusters (C3's diversity condition), as tables and figures.
 """
 
-import argparse
-
-from identifiability.cli import run_main
+from identifiability.cli import render_stage_arguments, run_main
 from identifiability.synthetic.theory import render
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--layout", required=True, help="theory layout JSON (cells and run ids)")
-    parser.add_argument("--runs-root", required=True, help="folder holding <run_id>/seed<k>/metrics.json")
-    parser.add_argument("--tables-dir", required=True)
-    parser.add_argument("--figures-dir", required=True)
-    args = parser.parse_args()
+    args = render_stage_arguments(__doc__, "theory layout JSON (cells and run ids)")
     table = render(args.layout, args.runs_root, args.tables_dir, args.figures_dir)
     print(table.to_string())
 

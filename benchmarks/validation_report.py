@@ -66,8 +66,9 @@ def _column_of(metric: str) -> str:
 def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """Every paper cell matched by a finished part, the same for the investigation parts (another
     budget, fewer seeds), and the parts' records (wall time, jobs). Each cell carries its part and
-    the label of its row in that part's training curves."""
-    cells, probes, parts = [], [], []
+    the label of its row in that part's training curves; an investigation cell also carries
+    ``base_mean``: the same cell from the part at the paper config's budget, over the same seeds."""
+    cells, probes, parts, tables = [], [], [], {}
     for part_dir in sorted((evidence / "parts").iterdir()):
         info_file = part_dir / "part.json"
         if not info_file.exists():
@@ -84,10 +85,22 @@ def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict
             table_cells["part"] = info["part"]
             labels = _row_labels(layout, TABLE_KEYS[name])
             table_cells["row"] = [labels.get((c.setting, _column_of(c.metric)), "") for c in table_cells.itertuples()]
-            (probes if info.get("investigation") else cells).append(table_cells)
+            if info.get("investigation"):
+                table_cells["base_mean"] = float("nan")
+                probes.append((name, info["seeds"], table_cells))
+            else:
+                cells.append(table_cells)
+                tables.setdefault(name, []).append((layout, long))
+    for name, seeds, table_cells in probes:
+        for layout, long in tables.get(name, []):
+            _, base = summarise(layout, long[long.seed.isin(seeds)], PAPER_FILE)
+            base = base.set_index(["setting", "metric"]).ours_mean
+            for i, c in table_cells.iterrows():
+                if (c.setting, c.metric) in base.index:
+                    table_cells.loc[i, "base_mean"] = base[(c.setting, c.metric)]
     empty = pd.DataFrame(columns=paper.CELL_COLUMNS + ["part", "row"])
     found = pd.concat(cells, ignore_index=True) if cells else empty
-    probed = pd.concat(probes, ignore_index=True) if probes else empty
+    probed = pd.concat([t for _, _, t in probes], ignore_index=True) if probes else empty
     return found, probed, parts
 
 
@@ -237,9 +250,14 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
                     f"{', '.join(map(str, p['steps']))} | {jobs} | {p['wall_s'] / 60:.1f} min |")
     if len(probed):
         text += ["", "### Investigation parts: the same cells at another budget or with fewer seeds", "",
-                 "| part | table | setting | metric | ours | paper | verdict | steps | seeds |", "|---|---|---|---|---|---|---|---|---|"]
-        text += [f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} ± {c.ours_std:.1f} | "
-                 f"{c.paper_mean:.1f} | {c.verdict} | {c.steps} | {c.seeds} |"
+                 "ours: at the investigation's budget (± std where it has several seeds); at the paper config's "
+                 "budget: the same cell, same seeds, from the part that ran it.", "",
+                 "| part | table | setting | metric | ours | at the paper config's budget | paper | verdict | steps | seeds |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
+        text += [f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f}"
+                 f"{'' if math.isnan(c.ours_std) else f' ± {c.ours_std:.1f}'} | "
+                 f"{'--' if math.isnan(c.base_mean) else f'{c.base_mean:.1f}'} | {c.paper_mean:.1f} | {c.verdict} | "
+                 f"{c.steps} | {c.seeds} |"
                  for c in probed.itertuples() if c.metric.startswith("r2")]
     text += ["", *short_cell_curves(evidence, cells)]
     missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]

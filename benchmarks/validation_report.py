@@ -79,7 +79,7 @@ def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict
             name = layout_file.name.split(".")[0]
             layout = json.loads(layout_file.read_text())
             long = pd.read_csv(part_dir / f"{name}.runs.csv", keep_default_na=True)
-            long["column"] = long["column"].fillna("")
+            long["column"] = long["column"].astype(object).fillna("")
             layout = _resolved(layout, long)
             _, table_cells = summarise(layout, long, PAPER_FILE)
             table_cells["part"] = info["part"]
@@ -147,7 +147,7 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
     for c in short.itertuples():
         if c.part not in curves:
             curves[c.part] = pd.read_csv(evidence / "parts" / c.part / "curves.csv")
-            curves[c.part]["column"] = curves[c.part]["column"].fillna("")
+            curves[c.part]["column"] = curves[c.part]["column"].astype(object).fillna("")
         run = curves[c.part]
         run = run[(run.table == c.table) & (run.row == c.row) & (run.column == _column_of(c.metric))]
         if not len(run):
@@ -161,7 +161,7 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
         key = (c.part, c.table)
         if key not in runs:
             runs[key] = pd.read_csv(evidence / "parts" / c.part / f"{c.table}.runs.csv")
-            runs[key]["column"] = runs[key]["column"].fillna("")
+            runs[key]["column"] = runs[key]["column"].astype(object).fillna("")
         same = runs[key][(runs[key].label == c.row) & (runs[key].column == _column_of(c.metric))]
         affine = 100 * same[f"affine_r2_{c.metric[-1]}"].mean()
         out.append(f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} / {c.paper_mean:.1f} | "

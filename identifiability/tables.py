@@ -25,12 +25,14 @@ def write_table(df: pd.DataFrame, stem: str | Path, caption: str = "") -> list[P
 
 
 def save_figure(fig, stem: str | Path) -> list[Path]:
-    """Save a matplotlib figure as PDF and PNG (atomically)."""
+    """Save a matplotlib figure as PDF and PNG (atomically); the PDF carries no creation date, so
+    the same figure gives the same bytes."""
     stem = Path(stem)
     out = []
     for ext in (".pdf", ".png"):
         path = stem.with_suffix(ext)
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=ext[1:], dpi=150, bbox_inches="tight")
+            metadata = {"CreationDate": None} if ext == ".pdf" else None
+            fig.savefig(tmp, format=ext[1:], dpi=150, bbox_inches="tight", metadata=metadata)
         out.append(path)
     return out

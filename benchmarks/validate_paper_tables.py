@@ -74,7 +74,7 @@ def part_config(part: str, threads: int | None = None, stack: str | None = None)
     """configs/paper.yaml with only the part's table rows, no sweeps, the other families off.
 
     threads: CPU threads per training job instead of the paper config's (on a 2-core CPU, two
-    one-thread jobs side by side train about 1.5x faster than one two-thread job; the numbers do
+    one-thread jobs side by side train about 1.3x faster than one two-thread job, benchmarks/default_budget.txt; the numbers do
     not depend on it). stack: "seeds" trains each setting in its own job (its seeds stacked) instead of
     the paper config's stacking by settings: more, smaller jobs, which keep 2 CPU cores busy to the end."""
     if part not in PARTS:

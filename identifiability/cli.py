@@ -55,7 +55,7 @@ def dataclass_from_args(cls, args: argparse.Namespace, schema: tuple[str, str] |
 
 
 def render_stage_arguments(doc: str, layout_help: str, out_flag: str = "--tables-dir") -> argparse.Namespace:
-    """The flags every synthetic render stage (tables, sweeps, theory, genealogy) takes: its layout
+    """The flags the synthetic render stages for sweeps, theory and genealogy take: their layout
     JSON, the runs' folder and where its tables and figures go; parsed from the command line."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layout", required=True, help=layout_help)

@@ -137,12 +137,13 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
            "Affine probe R² of z logged during training (`affine_r2_probe` in each run's `train_log.csv`, "
            "mean over seeds, %): at two thirds of the budget, at the end, the gain over the last third, and the "
            "seeds still gaining at least 0.5 points over the last sixth (the learning rate is then below 7 % of "
-           "its peak). The probe is the affine fit, whatever the cell's metric; W cells share their row's curve.", "",
+           "its peak), and each seed's value at the end (seeds in order: a seed far below the others sits on a plateau "
+           "the others left). The probe is the affine fit, whatever the cell's metric; W cells share their row's curve.", "",
            "The column 'affine fit' is the same runs' R² with an intercept (for the (o) cells, whose metric has "
            "none, as the reference code's): where it is much higher, an offset in the representation, not the map, "
            "makes the cell short.",
            "", "| part | table | setting | metric | ours / paper | affine fit | probe at 2/3 | probe at end "
-           "| gain, last third | seeds gaining, last sixth |", "|---|---|---|---|---|---|---|---|---|---|"]
+           "| gain, last third | seeds gaining, last sixth | per seed at end |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     curves, runs = {}, {}
     for c in short.itertuples():
         if c.part not in curves:
@@ -166,7 +167,8 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
         affine = 100 * same[f"affine_r2_{c.metric[-1]}"].mean()
         out.append(f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} / {c.paper_mean:.1f} | "
                    f"{affine:.1f} | {by_seed[at].mean():.1f} (step {at}) | {by_seed[last].mean():.1f} (step {last}) | "
-                   f"{by_seed[last].mean() - by_seed[at].mean():+.1f} | {gaining} of {len(by_seed)} |")
+                   f"{by_seed[last].mean() - by_seed[at].mean():+.1f} | {gaining} of {len(by_seed)} | "
+                   + " ".join(f"{v:.1f}" for v in by_seed[last]) + " |")
     return out + [""]
 
 

@@ -56,4 +56,7 @@ def test_report_from_committed_parts(evidence):
     # each short R² cell with its training curve
     assert "### Short cells" in text
     assert sum(ln.startswith("| d10 | table") for ln in text.splitlines()) == 5
+    # ... and each seed's probe R² at the end, one value per seed
+    short3 = next(ln for ln in text.splitlines() if ln.startswith("| d10 | table3 |"))
+    assert len(short3.strip(" |").split("|")[-1].split()) == 5
     assert (evidence / "paper_tables.png").stat().st_size > 1000

@@ -57,9 +57,10 @@ PARTS = {
     "d5_clusters": {"where": {"d": [5], "N": [1000], "clusters": [10, 1000, 10000]}},
     "d5_N100000": {"where": {"d": [5], "N": [100000]}},
     "d10": {"where": {"d": [10]}},
-    # d = 20, the most expensive rows, in two parts that each fit a session: DIET's two columns
-    # (two jobs side by side), supervised training
-    "d20_diet": {"where": {"d": [20]}, "tables": ["table2"]},
+    # d = 20, the most expensive rows (the encoder's widths grow with d: ~4x a d = 10 step), in three
+    # parts of about 1.5 h each here (--threads 2): DIET (o), DIET (a), supervised training
+    "d20_diet_o": {"where": {"d": [20]}, "tables": ["table2"], "columns": {"table2": ["o"]}},
+    "d20_diet_a": {"where": {"d": [20]}, "tables": ["table2"], "columns": {"table2": ["a"]}},
     "d20_supervised": {"where": {"d": [20]}, "tables": ["table3"]},
     # d = 10 is short at 3000 steps with the probe R² still rising (docs/validation/investigation.md):
     # the same rows at three times the budget, seed 0 (compared with seed 0 at 3000 steps), the W

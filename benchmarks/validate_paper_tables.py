@@ -67,6 +67,11 @@ PARTS = {
     # normalised (o) column of Table 2 and Table 3 (the (a) column: another 30 min here)
     "d10_long": {"where": {"d": [10]}, "train": {"steps": 9000}, "seeds": [0], "columns": {"table2": ["o"]},
                  "investigation": True},
+    # N = 10^5 is short at 3000 steps, its curves flat once the learning rate has decayed: each of the
+    # 10^5 rows of W is pulled towards its sample only when that sample is drawn, about 31 times in
+    # 3000 steps of batch 1024 (3000 times at N = 1000); seed 0 at five times the budget
+    "d5_N100000_long": {"where": {"d": [5], "N": [100000]}, "train": {"steps": 15000}, "seeds": [0],
+                        "investigation": True},
     # the short DIET cells of the Laplace / Normal conditionals: seeds 0 and 2 hold the runs that end on
     # the plateau at R² ~ 4/5 which four other runs of that part cross mid-training; the same two
     # seeds at three times the budget (does a longer high-learning-rate phase free them?)

@@ -11,6 +11,10 @@ verdicts as docs/validation/paper_tables.csv, with Pearson r in place of R²: th
 or 2 paper std) and docs/validation/dislib_dsprites.md (included in docs/validation.md).
 
     python benchmarks/validate_dislib_dsprites.py [--n-samples 20000] [--resnet-epochs 5] [--cores all]
+    python benchmarks/validate_dislib_dsprites.py --report-only   # rebuild the csv/md from results/
+
+The run's record (wall time, commit, arguments) goes to docs/validation/dislib_dsprites.json;
+--report-only rebuilds the csv and md from results/validation_dislib/ and that record.
 """
 
 from __future__ import annotations
@@ -44,7 +48,16 @@ def main() -> None:
     parser.add_argument("--resnet-epochs", type=int, default=5)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--cores", default="all")
+    parser.add_argument("--report-only", action="store_true",
+                        help="no training: rebuild the csv/md from results/ and the last run's record")
     args = parser.parse_args()
+    record_file = EVIDENCE / "dislib_dsprites.json"
+    if args.report_only:
+        if not record_file.exists():
+            raise SystemExit(f"{record_file.relative_to(REPO)} is missing: run without --report-only first")
+        record = json.loads(record_file.read_text())
+        for key in ("n_samples", "resnet_epochs", "seeds"):
+            setattr(args, key, record[key])
     cfg = {"results": RESULTS, "threads": 2, "synthetic": {"enabled": False, "seeds": [0]},
            "imagenetx": {"enabled": False},
            "dislib": {"enabled": True, "datasets": ["dsprites_procedural"],
@@ -55,36 +68,48 @@ def main() -> None:
     EVIDENCE.mkdir(parents=True, exist_ok=True)
     cfg_file = EVIDENCE / "dislib_dsprites.config.yaml"
     cfg_file.write_text("# written by benchmarks/validate_dislib_dsprites.py\n" + yaml.safe_dump(cfg, sort_keys=False))
-    t0 = time.time()
-    subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile", str(cfg_file)],
-                   cwd=REPO, check=True)
-    wall = time.time() - t0
+    if not args.report_only:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                text=True).stdout.strip()
+        t0 = time.time()
+        subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile", str(cfg_file)],
+                       cwd=REPO, check=True)
+        record = {"n_samples": args.n_samples, "resnet_epochs": args.resnet_epochs, "seeds": args.seeds,
+                  "commit": commit, "date": time.strftime("%Y-%m-%d"), "wall_s": round(time.time() - t0, 1),
+                  "machine": "2-core CPU, no GPU"}
+        record_file.write_text(json.dumps(record, indent=1) + "\n")
+    wall = record["wall_s"]
     out = REPO / RESULTS / "dislib"
     long = pd.read_csv(out / "table4_long.csv")
     histories = {}
-    for hist in out.glob("dsprites_procedural*/*/*/seed*/train.json"):
+    for hist in out.glob(f"dsprites_procedural_n{args.n_samples}_s0/*/*/seed*/train.json"):
         h = json.loads(hist.read_text())
         model, seed = hist.parts[-4], int(hist.parts[-2][4:])
-        histories[(model, seed)] = h
+        if seed in args.seeds:
+            histories[(model, seed)] = h
     lines = []
     for _, r in long.iterrows():
         runs = [h for (m, _), h in histories.items() if m == r["model"]]
         epochs = [len(h["epoch"]) for h in runs]
         acc = [h["best_val_acc"] for h in runs]
+        loss = [h["train_loss"][-1] for h in runs]
         difference, v = verdict(r["mean"], r["paper_mean"], r["paper_std"])
         lines.append({"table": "table4", "setting": json.dumps({"dataset": "dsprites_procedural", "model": r["model"],
                                                                 "n_samples": args.n_samples}),
                       "metric": f"pearson_r_{r['factor']}", "ours_mean": r["mean"], "ours_std": r["std"],
                       "seeds": int(r["n_seeds"]), "steps": f"{min(epochs)}-{max(epochs)} epochs" if epochs else "no training",
                       "paper_mean": r["paper_mean"], "paper_std": r["paper_std"], "difference": difference,
-                      "verdict": v, "best_val_acc": f"{min(acc):.4f}-{max(acc):.4f}" if acc else ""})
+                      "verdict": v, "best_val_acc": f"{min(acc):.4f}-{max(acc):.4f}" if acc else "",
+                      "final_train_loss": f"{min(loss):.4f}-{max(loss):.4f}" if loss else ""})
     table = pd.DataFrame(lines)
+    cell = {(json.loads(r.setting)["model"], r.metric[10:]): r for r in table.itertuples()}
+    steps_per_epoch = -(-int(0.8 * args.n_samples) // 4096)
     table.to_csv(EVIDENCE / "dislib_dsprites.csv", index=False)
     text = [
         "## DisLib: the dSprites row of Table 4 on the procedural stand-in",
         "",
         f"`python benchmarks/validate_dislib_dsprites.py --n-samples {args.n_samples} --resnet-epochs "
-        f"{args.resnet_epochs}` on {time.strftime('%Y-%m-%d')} (2-core CPU): {args.n_samples} images of the "
+        f"{args.resnet_epochs}` on {record['date']} (commit {record['commit']}, 2-core CPU): {args.n_samples} images of the "
         f"procedural stand-in (80/10/10 split), {len(args.seeds)} seeds, Adam lr 1e-3, batch 4096, the best "
         "validation epoch kept, training stopped once the validation accuracy exceeds 0.999 or after 100 "
         f"epochs (ResNet18: at most {args.resnet_epochs} epochs, what this CPU allows). One line per factor and "
@@ -92,11 +117,26 @@ def main() -> None:
         "(band: 0.01, or 2 paper std when wider). Workflow wall time: "
         f"{wall / 60:.1f} min.",
         "",
-        "| model | factor | ours (mean ± std) | paper | verdict | epochs trained | best validation accuracy |",
-        "|---|---|---|---|---|---|---|",
+        "| model | factor | ours (mean ± std) | paper | verdict | epochs trained | best validation accuracy "
+        "| final training loss |",
+        "|---|---|---|---|---|---|---|---|",
         *[f"| {json.loads(r.setting)['model']} | {r.metric[10:]} | {r.ours_mean:.2f} ± {r.ours_std:.2f} | "
-          f"{r.paper_mean:.2f} ± {r.paper_std:.2f} | {r.verdict} | {r.steps} | {r.best_val_acc} |"
+          f"{r.paper_mean:.2f} ± {r.paper_std:.2f} | {r.verdict} | {r.steps} | {r.best_val_acc} | {r.final_train_loss} |"
           for r in table.itertuples()],
+        "",
+        "Reading it (seed ranges from the table): the input baseline is not trained, so its gap to the paper "
+        f"(category {cell['input', 'category'].ours_mean:.2f} against {cell['input', 'category'].paper_mean:.2f}, "
+        f"scale {cell['input', 'scale'].ours_mean:.2f} against {cell['input', 'scale'].paper_mean:.2f}) comes "
+        "from the images and how many there are alone. The MLP trains the rule's 100 epochs "
+        f"({steps_per_epoch} Adam steps each at batch 4096) and fits its {int(0.8 * args.n_samples)} training "
+        f"images (final training loss {cell['mlp', 'category'].final_train_loss}) while classifying held-out "
+        f"shapes at {cell['mlp', 'category'].best_val_acc}: it never reaches the 0.999 stop. A training set fitted "
+        "and held-out shapes missed point at the number of images (the paper trains on 80 % of 737,280) more "
+        "than at the epochs; a run at a larger --n-samples would measure it (its epochs cost in proportion). ResNet18 gets "
+        f"{args.resnet_epochs} epochs ({args.resnet_epochs * steps_per_epoch} Adam steps) here, its validation "
+        f"accuracy {cell['resnet18', 'category'].best_val_acc} is chance for 3 shapes: its scale and position "
+        "cells are those of a barely trained network (a random-init ResNet18 already decodes position at "
+        "r ≈ 0.99 on the stand-in, `docs/dislib.md`), not evidence of what training does.",
         "",
         "How a stand-in limits the comparison: the images are re-rendered from the dSprites factor grid "
         "(`identifiability/dislib/dsprites_render.py`): the same factors, sizes and positions as the public "

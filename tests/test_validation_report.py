@@ -60,3 +60,14 @@ def test_report_from_committed_parts(evidence):
     short3 = next(ln for ln in text.splitlines() if ln.startswith("| d10 | table3 |"))
     assert len(short3.strip(" |").split("|")[-1].split()) == 5
     assert (evidence / "paper_tables.png").stat().st_size > 1000
+
+
+def test_dislib_verdict_band():
+    """Table 4's Pearson r: within 0.01, or 2 paper std when wider, is a match."""
+    from validate_dislib_dsprites import verdict
+
+    assert verdict(0.95, 0.94, 0.01)[1] == "match"          # band 0.02
+    assert verdict(0.66, 0.94, 0.01)[1] == "short"
+    assert verdict(1.00, 0.98, 0.00)[1] == "better"         # band 0.01
+    assert verdict(0.90, 0.92, 0.05)[1] == "match"          # band 0.10
+    assert verdict(0.90, 0.92, 0.05)[0] == pytest.approx(-0.02)

@@ -132,15 +132,20 @@ def main() -> None:
                     "not evidence of what training does." if ("resnet18", "category") in cell else "",
     }
     table.to_csv(EVIDENCE / f"{args.name}.csv", index=False)
+    extra_flags = "" if args.name == NAME else (f" --seeds {' '.join(map(str, args.seeds))} --models "
+                                                f"{' '.join(args.models)} --name {args.name}")
+    resnet_rule = (f" (ResNet18: at most {args.resnet_epochs} epochs, what this CPU allows)"
+                   if "resnet18" in args.models else "")
     text = [
-        "## DisLib: the dSprites row of Table 4 on the procedural stand-in",
+        "## DisLib: the dSprites row of Table 4 on the procedural stand-in" if args.name == NAME else
+        f"### DisLib investigation `{args.name}`: the same row from {args.n_samples} images",
         "",
         f"`python benchmarks/validate_dislib_dsprites.py --n-samples {args.n_samples} --resnet-epochs "
-        f"{args.resnet_epochs}` on {record['date']} (commit {record['commit']}, 2-core CPU): {args.n_samples} images of the "
-        f"procedural stand-in (80/10/10 split), {len(args.seeds)} seeds, Adam lr 1e-3, batch 4096, the best "
+        f"{args.resnet_epochs}{extra_flags}` on {record['date']} (commit {record['commit']}, 2-core CPU): {args.n_samples} images of the "
+        f"procedural stand-in (80/10/10 split), {len(args.seeds)} seed{'s' if len(args.seeds) > 1 else ''}, Adam lr 1e-3, batch 4096, the best "
         "validation epoch kept, training stopped once the validation accuracy exceeds 0.999 or after 100 "
-        f"epochs (ResNet18: at most {args.resnet_epochs} epochs, what this CPU allows). One line per factor and "
-        "model in `docs/validation/dislib_dsprites.csv`; verdicts as for the synthetic tables with Pearson r "
+        f"epochs{resnet_rule}. One line per factor and "
+        f"model in `docs/validation/{args.name}.csv`; verdicts as for the synthetic tables with Pearson r "
         "(band: 0.01, or 2 paper std when wider). Workflow wall time: "
         f"{wall / 60:.1f} min.",
         "",

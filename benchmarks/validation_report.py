@@ -277,8 +277,8 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
     investigation = evidence / "investigation.md"
     if investigation.exists():
         text += ["", investigation.read_text().strip()]
-    dislib = evidence / "dislib_dsprites.md"
-    if dislib.exists():
+    # Table 4's dSprites row, then its investigations (benchmarks/validate_dislib_dsprites.py --name)
+    for dislib in sorted(evidence.glob("dislib_dsprites*.md"), key=lambda f: (f.stem != "dislib_dsprites", f.stem)):
         text += ["", dislib.read_text().strip()]
     out_md.write_text("\n".join(text) + "\n")
     print("\n".join(text))

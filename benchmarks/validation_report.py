@@ -178,16 +178,19 @@ def figure(cells: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     r2 = cells[cells.metric.str.startswith("r2") & (cells.verdict != "not run")]
-    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    fig, ax = plt.subplots(figsize=(7, 7))
     style = {"match": ("tab:blue", "o"), "better": ("tab:green", "^"), "short": ("tab:red", "v")}
     for verdict, (color, marker) in style.items():
         sub = r2[r2.verdict == verdict]
         ax.errorbar(sub.paper_mean, sub.ours_mean, yerr=sub.ours_std.fillna(0), fmt=marker, color=color, ms=5,
                     capsize=2, label=f"{verdict} ({len(sub)})", alpha=0.85)
         if verdict == "short":
+            # short labels to the left of the points (most sit near 100 on the paper's axis)
             for _, c in sub.iterrows():
-                ax.annotate(f"{c.table} {c.setting} {c.metric}", (c.paper_mean, c.ours_mean), fontsize=5,
-                            xytext=(3, -6), textcoords="offset points")
+                setting = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                    for k, v in json.loads(c.setting).items() if k != "scale") or "baseline"
+                ax.annotate(f"T{c.table[-1]} {setting} {c.metric}", (c.paper_mean, c.ours_mean), fontsize=5,
+                            xytext=(-4, -2), textcoords="offset points", ha="right", color="tab:red")
     lo = min(40.0, float(r2[["paper_mean", "ours_mean"]].min().min()) - 2) if len(r2) else 40.0
     ax.plot([lo, 100], [lo, 100], color="grey", lw=1, ls="--", label="ours = paper")
     ax.set(xlim=(lo, 101), ylim=(lo, 101), xlabel="paper R² (%)", ylabel="ours R² (%), mean ± std over seeds",

@@ -62,6 +62,41 @@ def test_report_from_committed_parts(evidence):
     assert (evidence / "paper_tables.png").stat().st_size > 1000
 
 
+def _column_part(src: Path, dst: Path, name: str, column: str) -> None:
+    """A copy of part src holding only Table 2's column `column` (as the d = 20 parts are run)."""
+    dst.mkdir(parents=True)
+    layout = json.loads((src / "table2.layout.json").read_text())
+    layout["columns"] = [c for c in layout["columns"] if c["prefix"] == column]
+    for row in layout["rows"]:
+        row["runs"] = {k: v for k, v in row["runs"].items() if k == column}
+    (dst / "table2.layout.json").write_text(json.dumps(layout))
+    runs = pd.read_csv(src / "table2.runs.csv")
+    runs[runs.column == column].to_csv(dst / "table2.runs.csv", index=False)
+    curves = pd.read_csv(src / "curves.csv")
+    curves[(curves.table == "table2") & (curves.column == column)].to_csv(dst / "curves.csv", index=False)
+    info = json.loads((src / "part.json").read_text())
+    (dst / "part.json").write_text(json.dumps({**info, "part": name}))
+
+
+def test_one_row_from_two_column_parts(evidence, tmp_path):
+    """A row whose columns are trained in different parts (the d = 20 row of Table 2: DIET (o) and
+    DIET (a) are a part each) gets every cell from the part that ran it, the same as one part."""
+    import validate_paper_tables
+    from validation_report import write_report
+
+    write_report(evidence, evidence / "validation.md", validate_paper_tables.PARTS)
+    whole = pd.read_csv(evidence / "paper_tables.csv")
+    split = tmp_path / "split"
+    for column in ("o", "a"):
+        _column_part(PARTS / "d10", split / "parts" / f"d10_{column}", f"d10_{column}", column)
+    write_report(split, split / "validation.md", validate_paper_tables.PARTS)
+    parts = pd.read_csv(split / "paper_tables.csv")
+    table2 = json.dumps({"d": 10})
+    pick = lambda c: c[(c.table == "table2") & (c.setting == table2)].set_index("metric")
+    assert (pick(parts).verdict != "not run").all()
+    pd.testing.assert_frame_equal(pick(parts), pick(whole))
+
+
 def test_dislib_verdict_band():
     """Table 4's Pearson r: within 0.01, or 2 paper std when wider, is a match."""
     from validate_dislib_dsprites import verdict

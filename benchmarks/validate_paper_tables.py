@@ -57,8 +57,10 @@ PARTS = {
     "d5_clusters": {"where": {"d": [5], "N": [1000], "clusters": [10, 1000, 10000]}},
     "d5_N100000": {"where": {"d": [5], "N": [100000]}},
     "d10": {"where": {"d": [10]}},
-    # d = 20, the most expensive rows (the encoder's widths grow with d: ~4x a d = 10 step), in three
-    # parts of about 1.5 h each here (--threads 2): DIET (o), DIET (a), supervised training
+    # d = 20, the most expensive rows (the encoder's widths grow with d), in three parts: DIET (o),
+    # DIET (a), supervised training. Measured here: 72-74 min each for two of them
+    # side by side at --threads 1 --cores 1 (each in its own checkout), about 45 min for one alone at
+    # --threads 2 --cores 2 (part.json has each part's wall time)
     "d20_diet_o": {"where": {"d": [20]}, "tables": ["table2"], "columns": {"table2": ["o"]}},
     "d20_diet_a": {"where": {"d": [20]}, "tables": ["table2"], "columns": {"table2": ["a"]}},
     "d20_supervised": {"where": {"d": [20]}, "tables": ["table3"]},
@@ -67,6 +69,11 @@ PARTS = {
     # normalised (o) column of Table 2 and Table 3 (the (a) column: another 30 min here)
     "d10_long": {"where": {"d": [10]}, "train": {"steps": 9000}, "seeds": [0], "columns": {"table2": ["o"]},
                  "investigation": True},
+    # d = 20 is short at 3000 steps with every curve still rising, further below the paper than d = 10:
+    # seed 0 of the DIET (o) column at three times the budget, as d10_long (about 30 min here alone
+    # at --threads 2)
+    "d20_long": {"where": {"d": [20]}, "train": {"steps": 9000}, "seeds": [0], "tables": ["table2"],
+                 "columns": {"table2": ["o"]}, "investigation": True},
     # N = 10^5 is short at 3000 steps, its curves flat once the learning rate has decayed: each of the
     # 10^5 rows of W is pulled towards its sample only when that sample is drawn, about 31 times in
     # 3000 steps of batch 1024 (3000 times at N = 1000); seed 0 at five times the budget

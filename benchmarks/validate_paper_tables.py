@@ -59,7 +59,7 @@ PARTS = {
     "d10": {"where": {"d": [10]}},
     # d = 20, the most expensive rows (the encoder's widths grow with d), in three parts: DIET (o),
     # DIET (a), supervised training. Measured here: 72-74 min each for two of them
-    # side by side at --threads 1 --cores 1 (each in its own checkout), about 45 min for one alone at
+    # side by side at --threads 1 --cores 1 (each in its own checkout), 41 min for one alone at
     # --threads 2 --cores 2 (part.json has each part's wall time)
     "d20_diet_o": {"where": {"d": [20]}, "tables": ["table2"], "columns": {"table2": ["o"]}},
     "d20_diet_a": {"where": {"d": [20]}, "tables": ["table2"], "columns": {"table2": ["a"]}},

@@ -70,7 +70,7 @@ PARTS = {
     "d10_long": {"where": {"d": [10]}, "train": {"steps": 9000}, "seeds": [0], "columns": {"table2": ["o"]},
                  "investigation": True},
     # d = 20 is short at 3000 steps with every curve still rising, further below the paper than d = 10:
-    # seed 0 of the DIET (o) column at three times the budget, as d10_long (about 30 min here alone
+    # seed 0 of the DIET (o) column at three times the budget, as d10_long (21 min here alone
     # at --threads 2)
     "d20_long": {"where": {"d": [20]}, "train": {"steps": 9000}, "seeds": [0], "tables": ["table2"],
                  "columns": {"table2": ["o"]}, "investigation": True},

@@ -1,8 +1,10 @@
 """Linear read-outs of representations: the identifiability metrics of the paper.
 
-All fits use scikit-learn. Conventions (documented in docs/metrics.md):
-- affine R²: LinearRegression with intercept from representation to ground truth, fitted on the
-  first half, R² (uniform average over output dimensions) on the second half;
+All fits are ordinary least squares by numpy's LAPACK ``lstsq`` (the fit scikit-learn's
+LinearRegression makes, without the 2 s its import costs every stage process; tests/test_linear_fit.py
+checks the two agree). Conventions (documented in docs/metrics.md):
+- affine R²: least squares with intercept from representation to ground truth, fitted on the
+  first half, R² (uniform average over output dimensions, as sklearn's r2_score) on the second half;
 - orthogonal R²: the same without intercept;
 - singular-value MAE: singular values s of the no-intercept coefficient matrix, scale-free
   mean |s_i / mean(s) - 1| (0 exactly when the map is a scaled orthogonal map);
@@ -12,8 +14,6 @@ All fits use scikit-learn. Conventions (documented in docs/metrics.md):
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LinearRegression
-from sklearn.metrics import r2_score
 
 
 def _split(n: int) -> tuple[slice, slice]:
@@ -21,14 +21,41 @@ def _split(n: int) -> tuple[slice, slice]:
     return slice(0, half), slice(half, n)
 
 
-def fit_r2(source: np.ndarray, target: np.ndarray, intercept: bool) -> tuple[float, LinearRegression]:
-    """Held-out R² of ``target`` predicted linearly from ``source`` (first half fit, second test)."""
+def least_squares(source: np.ndarray, target: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(M, b) minimising ||target - (source @ M + b)||² (b = 0 without intercept); M is
+    (d_in, d_out). With intercept the data are centred first, as sklearn's LinearRegression does."""
+    source, target = np.asarray(source, float), np.asarray(target, float)
+    if source.shape[0] != target.shape[0]:
+        raise ValueError(f"source and target have {source.shape[0]} and {target.shape[0]} rows")
+    squeeze = target.ndim == 1
+    source, target = np.atleast_2d(source.T).T, np.atleast_2d(target.T).T
+    x_mean = source.mean(0) if intercept else np.zeros(source.shape[1])
+    y_mean = target.mean(0) if intercept else np.zeros(target.shape[1])
+    coef = np.linalg.lstsq(source - x_mean, target - y_mean, rcond=None)[0]
+    b = y_mean - x_mean @ coef
+    return (coef[:, 0], b[0]) if squeeze else (coef, b)
+
+
+def r2(target: np.ndarray, prediction: np.ndarray) -> float:
+    """Coefficient of determination, averaged uniformly over output dimensions (sklearn's r2_score:
+    a constant output scores 1 if predicted exactly, else 0)."""
+    target, prediction = np.atleast_2d(np.asarray(target, float).T).T, np.atleast_2d(np.asarray(prediction, float).T).T
+    residual = ((target - prediction) ** 2).sum(0)
+    total = ((target - target.mean(0)) ** 2).sum(0)
+    safe = np.where(total > 0, total, 1.0)
+    scores = np.where(total > 0, 1.0 - residual / safe, np.where(residual == 0, 1.0, 0.0))
+    return float(scores.mean())
+
+
+def fit_r2(source: np.ndarray, target: np.ndarray, intercept: bool) -> tuple[float, np.ndarray]:
+    """Held-out R² of ``target`` predicted linearly from ``source`` (first half fit, second test),
+    and the fitted linear part M (d_in, d_out)."""
     source, target = np.asarray(source, float), np.asarray(target, float)
     if source.shape[0] != target.shape[0]:
         raise ValueError(f"source and target have {source.shape[0]} and {target.shape[0]} rows")
     fit, test = _split(source.shape[0])
-    reg = LinearRegression(fit_intercept=intercept).fit(source[fit], target[fit])
-    return float(r2_score(target[test], reg.predict(source[test]))), reg
+    coef, b = least_squares(source[fit], target[fit], intercept)
+    return r2(target[test], source[test] @ coef + b), coef
 
 
 def affine_r2(source, target) -> float:
@@ -41,8 +68,8 @@ def orthogonal_r2(source, target) -> float:
 
 def singular_value_mae(source, target) -> float:
     """How far the best no-intercept linear map source -> target is from a scaled rotation."""
-    _, reg = fit_r2(source, target, intercept=False)
-    s = np.linalg.svd(np.atleast_2d(reg.coef_), compute_uv=False)
+    _, coef = fit_r2(source, target, intercept=False)
+    s = np.linalg.svd(np.atleast_2d(coef), compute_uv=False)
     return float(np.mean(np.abs(s / s.mean() - 1.0)))
 
 
@@ -77,8 +104,8 @@ def within_class_collapse(rows: np.ndarray, classes: np.ndarray) -> float:
 def forward_map(source, target) -> np.ndarray:
     """Linear part M (d_in x d_out) of the least-squares affine map target ≈ source @ M + b,
     fitted on all samples (the theorems' maps, not a held-out score)."""
-    reg = LinearRegression(fit_intercept=True).fit(np.asarray(source, float), np.asarray(target, float))
-    return np.atleast_2d(reg.coef_).T
+    coef, _ = least_squares(source, target, intercept=True)
+    return coef.reshape(np.shape(source)[1], -1)
 
 
 def orthogonal_factor(m: np.ndarray) -> np.ndarray:

@@ -62,3 +62,36 @@ def test_training_probe_equals_the_affine_r2_metric():
     with torch.no_grad():
         feats = M.encode(batch.params, batch.buffers, batch.shapes[0], x[None], train=False)[0].double().numpy()
     assert quick_affine_r2(batch, 0, x, z) == pytest.approx(linear_fit.affine_r2(feats, z.numpy()), abs=1e-9)
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize("d_out", [1, 4])
+def test_least_squares_and_r2_equal_sklearn(intercept, d_out):
+    """numpy's least squares (what the fit stage runs, without sklearn's import time) gives
+    sklearn's LinearRegression and r2_score, including a constant output column."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import r2_score
+    rng = np.random.default_rng(7 + d_out)
+    x = rng.normal(size=(600, 5)) * [1, 2, 3, 4, 5] + 1.5
+    y = x @ rng.normal(size=(5, d_out)) + rng.normal(size=(600, d_out)) + 2.0
+    if d_out > 1:
+        y[:, 0] = 3.0          # a constant target: r2_score scores it 0 unless predicted exactly
+    coef, b = linear_fit.least_squares(x, y, intercept)
+    reg = LinearRegression(fit_intercept=intercept).fit(x, y)
+    np.testing.assert_allclose(coef, reg.coef_.T, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(b, reg.intercept_ if intercept else 0.0, rtol=1e-8, atol=1e-10)
+    pred = reg.predict(x)
+    assert linear_fit.r2(y, pred) == pytest.approx(r2_score(y, pred), abs=1e-12)
+    r2, _ = linear_fit.fit_r2(x, y, intercept)
+    half = len(x) // 2
+    reference = r2_score(y[half:], LinearRegression(fit_intercept=intercept).fit(x[:half], y[:half]).predict(x[half:]))
+    assert r2 == pytest.approx(reference, abs=1e-10)
+
+
+def test_the_fit_stage_does_not_import_sklearn_or_torch():
+    import subprocess
+    import sys
+    code = ("import sys, identifiability.synthetic.metrics\n"
+            "print(sorted(m for m in ('sklearn', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,4 +1,4 @@
-"""Metrics of one run from its representations file (numpy + sklearn only: the fit stage starts
+"""Metrics of one run from its representations file (numpy and h5py only: the fit stage starts
 in about a second, without importing torch)."""
 
 from __future__ import annotations

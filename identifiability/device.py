@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 
 
@@ -23,3 +25,32 @@ def resolve_device(requested: str = "auto") -> torch.device:
 def set_threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(threads)
+
+
+def native_bfloat16_cpu() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16)."""
+    checks = (getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    return any(check() for check in checks if check is not None)
+
+
+def cpu_matmul_precision(requested: str, device: torch.device) -> str:
+    """The precision a run's matrix products get: ``float32`` or ``bfloat16`` (a training setting
+    ``cpu_matmul``: float32 | bfloat16 | auto, which applies on the CPU only)."""
+    if device.type != "cpu":
+        return "float32"
+    if requested == "auto":
+        return "bfloat16" if native_bfloat16_cpu() else "float32"
+    return requested
+
+
+@contextmanager
+def matmul_precision(precision: str):
+    """float32 matrix products on the CPU computed in ``precision``: float32, or bfloat16 inputs with
+    float32 accumulation and outputs (oneDNN's fp32_precision "bf16"); restored afterwards."""
+    backend = torch.backends.mkldnn.matmul
+    previous = backend.fp32_precision
+    backend.fp32_precision = "bf16" if precision == "bfloat16" else "ieee"
+    try:
+        yield
+    finally:
+        backend.fp32_precision = previous

@@ -81,26 +81,39 @@ def test_batch_norm_leaky_relu_matches_torch(B, C):
         torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4 * max(1.0, ref.abs().max().item()), msg=name)
 
 
-def test_batch_norm_kernel_columns_are_independent():
-    """Stacked runs are columns of one matrix: each run's numbers equal those of its columns alone
-    (no statistic or gradient mixes columns)."""
+def test_batch_norm_kernel_stacked_runs_are_independent():
+    """Stacked runs (R, B, C): each run's numbers equal those of the run alone, (B, C) (no statistic
+    or gradient mixes runs or channels), and the whole equals torch's BatchNorm over the runs'
+    channels as the columns of one (B, R * C) matrix."""
     kernel = M.cpu_kernels()
     g = torch.Generator().manual_seed(1)
-    x, dy = torch.randn(512, 300, generator=g) * 2 + 1, torch.randn(512, 300, generator=g)
-    w, b = torch.rand(300, generator=g) + 0.5, torch.randn(300, generator=g)
-    rm, rv = torch.zeros(300), torch.ones(300)
+    R, B, C = 3, 512, 100
+    x, dy = torch.randn(R, B, C, generator=g) * 2 + 1, torch.randn(R, B, C, generator=g)
+    w, b = torch.rand(R, C, generator=g) + 0.5, torch.randn(R, C, generator=g)
+    rm, rv = torch.zeros(R, C), torch.ones(R, C)
     y, mean, invstd = kernel.batch_norm_leaky_relu_forward(x, w, b, rm, rv, 0.1, 1e-5, 0.01)
-    grads = kernel.batch_norm_leaky_relu_backward(dy, x, y, w, mean, invstd, 0.01)
-    for cols in (slice(0, 100), slice(100, 300)):
-        rm1, rv1 = torch.zeros(300)[cols].contiguous(), torch.ones(300)[cols].contiguous()
-        x1 = x[:, cols].contiguous()
-        y1, m1, s1 = kernel.batch_norm_leaky_relu_forward(x1, w[cols], b[cols], rm1, rv1, 0.1, 1e-5, 0.01)
-        g1 = kernel.batch_norm_leaky_relu_backward(dy[:, cols].contiguous(), x1, y1, w[cols], m1, s1, 0.01)
+    grads = kernel.batch_norm_leaky_relu_backward(dy, x, w, b, mean, invstd, 0.01)
+    assert y.shape == x.shape and grads[0].shape == x.shape and grads[1].shape == (R * C,)
+    for r in range(R):
+        rm1, rv1 = torch.zeros(C), torch.ones(C)
+        y1, m1, s1 = kernel.batch_norm_leaky_relu_forward(x[r], w[r], b[r], rm1, rv1, 0.1, 1e-5, 0.01)
+        g1 = kernel.batch_norm_leaky_relu_backward(dy[r], x[r], w[r], b[r], m1, s1, 0.01)
         # equal up to the last bit of float32 (a column's place in a SIMD vector may change
         # whether the compiler fuses a multiply-add)
-        for ours, whole in ((y1, y[:, cols]), (rm1, rm[cols]), (rv1, rv[cols]), (g1[0], grads[0][:, cols]),
-                            (g1[1], grads[1][cols]), (g1[2], grads[2][cols])):
+        for ours, whole in ((y1, y[r]), (rm1, rm[r]), (rv1, rv[r]), (g1[0], grads[0][r]),
+                            (g1[1], grads[1].view(R, C)[r]), (g1[2], grads[2].view(R, C)[r])):
             torch.testing.assert_close(ours, whole, rtol=1e-6, atol=1e-5)
+    flat = lambda t: t.transpose(0, 1).reshape(B, R * C)   # noqa: E731
+    xs, ws, bs = (t.clone().requires_grad_() for t in (flat(x), w.reshape(-1), b.reshape(-1)))
+    rm2, rv2 = torch.zeros(R * C), torch.ones(R * C)
+    ref = F.leaky_relu(F.batch_norm(xs, rm2, rv2, ws, bs, training=True, momentum=M.BN_MOMENTUM, eps=M.BN_EPS),
+                       M.ENCODER_SLOPE)
+    ref.backward(flat(dy))
+    tol = dict(rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(flat(y), ref.detach(), **tol)
+    torch.testing.assert_close(flat(grads[0]), xs.grad, **tol)
+    torch.testing.assert_close(grads[1], ws.grad, **tol)
+    torch.testing.assert_close(rv.reshape(-1), rv2, **tol)
 
 
 def test_encoder_uses_the_batch_norm_kernel_only_in_training():

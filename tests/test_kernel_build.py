@@ -1,7 +1,7 @@
 """The compiled CPU kernels' build (identifiability/synthetic/kernel_build.py): keyed by content,
 not by where the checkout is; one build at a time; a killed build blocks no one.
 
-The slow tests do one real build (2-5 min on a 2-core CPU) into an empty cache folder
+The slow tests do one real build (1.5-5 min on a 2-core CPU) into an empty cache folder
 ($IDENTIFIABILITY_KERNEL_CACHE), with the processes that use it started the way jobs would be.
 """
 

@@ -12,8 +12,9 @@ the Linear bias is omitted since BatchNorm cancels it), then a Linear to d outpu
 unit-norm output. Head: bias-free rows w_j, optionally unit-norm. Logits: beta * <w_j, f(x)>,
 beta learnable (log-parametrised) or fixed.
 
-Speed: each hidden layer is one bmm and one BatchNorm + LeakyReLU over a (B, R*C) matrix (on the
-CPU in training a compiled kernel fuses the two, forward and backward; elsewhere torch's); the
+Speed: each hidden layer is one bmm and one BatchNorm + LeakyReLU over the (R, B, C) activations
+(on the CPU in training a compiled kernel fuses the two, forward and backward, in that layout, so
+no tensor is ever transposed and copied between the matmuls; elsewhere torch's); the
 cross-entropy over the N rows of W is fused with its gradient and chunked over the batch
 (``linear_cross_entropy``) so the (B, N) logits never exist at once, on the CPU by a compiled
 kernel in cache-sized tiles. The compiled kernels (``cpu_kernels``) have this module's torch code
@@ -31,6 +32,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from identifiability.device import matmul_precision
 
 HIDDEN_FACTORS = (10, 50, 50, 50, 50, 10)
 BN_EPS = 1e-5
@@ -140,37 +143,64 @@ def _linear(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return torch.bmm(h, weight.transpose(1, 2))
 
 
+class _HiddenProduct(torch.autograd.Function):
+    """h @ weight^T per run with its products, forward and backward, in ``precision`` (see
+    ``encode``): the backward runs after the forward's context has closed, so it sets its own."""
+
+    @staticmethod
+    def forward(ctx, h, weight, precision):
+        ctx.save_for_backward(h, weight)
+        ctx.precision = precision
+        with matmul_precision(precision):
+            return _linear(h, weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, weight = ctx.saved_tensors
+        with matmul_precision(ctx.precision):
+            return torch.bmm(grad, weight), torch.bmm(grad.transpose(1, 2), h), None
+
+
 def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], shape: ModelShape,
-           x: torch.Tensor, train: bool) -> torch.Tensor:
+           x: torch.Tensor, train: bool, hidden_precision: str = "float32") -> torch.Tensor:
     """f(x) for stacked runs. ``x``: (R, B, d) -> (R, B, d).
 
     In training mode BatchNorm uses batch statistics and updates the running buffers in place.
+    ``hidden_precision`` (the training setting ``cpu_matmul`` resolved, ``identifiability.device``):
+    bfloat16 computes the products between hidden layers (10d -> 50d -> ... -> 10d, all but 0.2 %
+    of the encoder's multiply-adds) with bfloat16 inputs and float32 accumulation, forward and
+    backward; the layers that read the observations x and write f(x) stay float32, as do BatchNorm,
+    the head and the loss.
     """
-    R, B, _ = x.shape
     h = x                                                   # (R, B, d)
     for i in range(len(shape.hidden_factors)):
-        h = _linear(h, params[f"hidden{i}.weight"])                      # (R, B, C)
-        C = h.shape[-1]
-        # BatchNorm on a (B, R*C) matrix: per-run statistics because every (run, channel) pair is
-        # its own column (a copy only when R > 1)
-        h2 = batch_norm_leaky_relu(h.transpose(0, 1).reshape(B, R * C),
-                                   buffers[f"hidden{i}.running_mean"].view(R * C),
-                                   buffers[f"hidden{i}.running_var"].view(R * C),
-                                   params[f"hidden{i}.bn_weight"].reshape(R * C),
-                                   params[f"hidden{i}.bn_bias"].reshape(R * C), train)
-        h = h2.view(B, R, C).transpose(0, 1)
+        weight = params[f"hidden{i}.weight"]
+        if i > 0 and hidden_precision != "float32":
+            h = _HiddenProduct.apply(h, weight, hidden_precision)          # (R, B, C)
+        else:
+            h = _linear(h, weight)                                          # (R, B, C)
+        h = batch_norm_leaky_relu(h, buffers[f"hidden{i}.running_mean"], buffers[f"hidden{i}.running_var"],
+                                  params[f"hidden{i}.bn_weight"], params[f"hidden{i}.bn_bias"], train)
     out = torch.baddbmm(params["out.bias"].unsqueeze(1), h, params["out.weight"].transpose(1, 2))
     return _unit_norm_where(out, shape.feature_norm)
 
 
 def batch_norm_leaky_relu(h: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor,
                           weight: torch.Tensor, bias: torch.Tensor, train: bool) -> torch.Tensor:
-    """LeakyReLU(BatchNorm(h)) over the rows of a (B, C) matrix, one channel per column; in
-    training mode with batch statistics, updating the running ones in place (as torch's)."""
+    """LeakyReLU(BatchNorm(h)) of R stacked runs, ``h`` (R, B, C) with (R, C) statistics and
+    affine parameters (or one run's (B, C) with (C,)): each run's channel is normalised over its
+    B rows; in training mode with batch statistics, updating the running ones in place (as torch's).
+    The compiled kernel takes the stacked layout as it is; torch's BatchNorm sees the runs' channels
+    as the R * C columns of one (B, R * C) matrix (a transposed copy when R > 1)."""
     if train and (kernel := _kernels_for(h, weight)) is not None:
         return _BatchNormLeakyReLU.apply(h, weight, bias, running_mean, running_var, kernel)
-    h = F.batch_norm(h, running_mean, running_var, weight, bias, training=train, momentum=BN_MOMENTUM, eps=BN_EPS)
-    return F.leaky_relu(h, ENCODER_SLOPE, inplace=True)
+    stacked = h.dim() == 3
+    R, B, C = h.shape if stacked else (1, *h.shape)
+    flat = h.transpose(0, 1).reshape(B, R * C) if stacked else h
+    y = F.batch_norm(flat, running_mean.view(R * C), running_var.view(R * C), weight.reshape(R * C),
+                     bias.reshape(R * C), training=train, momentum=BN_MOMENTUM, eps=BN_EPS)
+    y = F.leaky_relu(y, ENCODER_SLOPE, inplace=True)
+    return y.view(B, R, C).transpose(0, 1) if stacked else y
 
 
 class _BatchNormLeakyReLU(torch.autograd.Function):
@@ -181,15 +211,15 @@ class _BatchNormLeakyReLU(torch.autograd.Function):
         y, mean, invstd = kernel.batch_norm_leaky_relu_forward(h, weight, bias, running_mean, running_var,
                                                                BN_MOMENTUM, BN_EPS, ENCODER_SLOPE)
         ctx.kernel = kernel
-        ctx.save_for_backward(h, y, weight, mean, invstd)
+        ctx.save_for_backward(h, weight, bias, mean, invstd)   # not y: the backward recomputes its sign
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        h, y, weight, mean, invstd = ctx.saved_tensors
-        dx, dweight, dbias = ctx.kernel.batch_norm_leaky_relu_backward(grad_y, h, y, weight, mean, invstd,
+        h, weight, bias, mean, invstd = ctx.saved_tensors
+        dx, dweight, dbias = ctx.kernel.batch_norm_leaky_relu_backward(grad_y, h, weight, bias, mean, invstd,
                                                                        ENCODER_SLOPE)
-        return dx, dweight, dbias, None, None, None
+        return dx, dweight.view_as(weight), dbias.view_as(weight), None, None, None
 
 
 def head_rows(params: dict[str, torch.Tensor], shape: ModelShape) -> torch.Tensor:
@@ -224,7 +254,7 @@ KERNEL_SOURCES = tuple(KERNEL_DIR / name for name in
 # cross-entropy's time (measured side by side) and changes its float rounding.
 KERNEL_CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp")
 KERNEL_LDFLAGS = ("-fopenmp",)
-KERNEL_BUILD_TIME = "2-5 min on a 2-core CPU"   # measured 146-292 s on ours; each build prints its time
+KERNEL_BUILD_TIME = "1.5-5 min on a 2-core CPU"   # measured 81 s alone, 131-292 s beside other work; each build prints its time
 _kernel_cache: dict[str, object] = {}
 
 

@@ -14,8 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from identifiability.synthetic.methods import method_info
-from identifiability.synthetic.settings import (CONDITIONAL_PARAMS, PER_RUN_FIELDS, ProcessSettings, TrainSettings,
-                                                theorem_case)
+from identifiability.synthetic.settings import (ADDED_TRAIN_DEFAULTS, CONDITIONAL_PARAMS, PER_RUN_FIELDS,
+                                                ProcessSettings, TrainSettings, theorem_case)
 
 KAPPA_CASES = ("C1", "C2", "C3")      # the cases whose predictions recover kappa (docs/theory.md)
 DIVERSITY_CASES = ("C3",)             # the case that needs >= 2d diverse cluster vectors
@@ -40,7 +40,8 @@ def process_id(p: ProcessSettings) -> str:
 def run_id(p: ProcessSettings, t: TrainSettings) -> str:
     flags = f"fn{int(t.feature_norm)}wn{int(t.w_norm)}_beta-{t.beta}" + (f"{_fmt(t.beta_init)}" if t.beta_init != 1 else "")
     noise = f"_noise{_fmt(t.label_noise)}" if t.label_noise else ""
-    return f"{t.method}_{flags}{noise}_{process_id(p)}_{_short_hash([asdict(p), asdict(t)])}"
+    train = {k: v for k, v in asdict(t).items() if ADDED_TRAIN_DEFAULTS.get(k, object()) != v}
+    return f"{t.method}_{flags}{noise}_{process_id(p)}_{_short_hash([asdict(p), train])}"
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from identifiability.device import cpu_matmul_precision, matmul_precision
 from identifiability.io import atomic_path
 from identifiability.progress import Progress
 from identifiability.synthetic import model as M
@@ -71,6 +72,8 @@ class RunBatch:
             s.check_process(p.settings)
         self.method = load_method(self.shared.method)
         self.device = device
+        # the encoder's hidden products: float32 | bfloat16 (model.encode)
+        self.matmul = cpu_matmul_precision(self.shared.cpu_matmul, device)
         self.processes = [p.to(device) for p in processes]
         for p in self.processes:
             p.cluster_vectors = p.cluster_vectors.to(dtype)
@@ -98,9 +101,10 @@ class RunBatch:
         data = self.method.draw(self)
         for group in self.optimizer.param_groups:
             group["lr"] = self.shared.lr_at(self.step)
-        per_run = self.method.loss(self, data)
-        self.optimizer.zero_grad(set_to_none=True)
-        per_run.sum().backward()   # each run's parameters see only its own mean loss
+        with matmul_precision("float32"):   # all products but the encoder's hidden ones (self.matmul)
+            per_run = self.method.loss(self, data)
+            self.optimizer.zero_grad(set_to_none=True)
+            per_run.sum().backward()   # each run's parameters see only its own mean loss
         self.optimizer.step()
         self.step += 1
         return per_run.detach()
@@ -248,4 +252,5 @@ def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
             "model_shape": asdict(batch.shapes[r]), "steps": batch.step,
             # the training job's wall time (resumed parts included) and how many
             # runs shared it: a run's share of the compute is train_wall_s / stacked_runs
-            "train_wall_s": batch.wall_s, "stacked_runs": batch.n_runs}
+            "train_wall_s": batch.wall_s, "stacked_runs": batch.n_runs,
+            "matmul_precision": batch.matmul}   # what cpu_matmul resolved to on the training device

@@ -3,11 +3,13 @@
 the workflow can use 2 cores, and whether a shorter budget keeps the baseline's verdicts.
 
 (a) ms per run-step (d = 5, N = 1000, batch 1024, 2 stacked runs) for one process with 1 thread,
-    one with 2 threads, and two 1-thread processes side by side (the default: 2 jobs at a time);
+    one with 2 threads, and two 1-thread processes side by side (the default: 2 jobs at a time),
+    with float32 products and with bfloat16 ones (train.cpu_matmul; where the CPU has them);
 (b) the compute floor of the default config: its runs x steps x relative cost (d^2, batch,
-    InfoNCE's two encoder passes) at the best of (a);
-(c) the baseline's R² of z (DIET W normalised / free, supervised; 2 seeds) at 600 and at 400
-    steps against the verdict bands of the paper's cells (match within 1 point or 2 paper std).
+    InfoNCE's two encoder passes) at the best of (a), per precision;
+(c) the baseline's R² of z (DIET W normalised / free, supervised; 2 seeds) at 600 steps in both
+    precisions and at 400 steps, against the verdict bands of the paper's cells (match within 1
+    point or 2 paper std).
 
     python benchmarks/default_budget.py > benchmarks/default_budget.txt
 """
@@ -29,7 +31,7 @@ from identifiability.synthetic.settings import ProcessSettings, TrainSettings
 from identifiability.synthetic.train import RunBatch
 torch.set_num_threads(int(sys.argv[1]))
 procs = [create_process(ProcessSettings(), s)[0] for s in range(2)]
-b = RunBatch(TrainSettings(lr=0.02), procs, torch.device("cpu"))
+b = RunBatch(TrainSettings(lr=0.02, cpu_matmul=sys.argv[2]), procs, torch.device("cpu"))
 for _ in range(5):
     b.train_step()
 t = time.perf_counter()
@@ -39,13 +41,13 @@ print((time.perf_counter() - t) / 40 * 1000 / 2)
 """
 
 
-def step_ms(threads: int, side_by_side: int = 1) -> list[float]:
-    procs = [subprocess.Popen([sys.executable, "-c", STEP, str(threads)], cwd=REPO, stdout=subprocess.PIPE,
+def step_ms(threads: int, side_by_side: int = 1, precision: str = "float32") -> list[float]:
+    procs = [subprocess.Popen([sys.executable, "-c", STEP, str(threads), precision], cwd=REPO, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for _ in range(side_by_side)]
     return [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
 
 
-def baseline_r2(steps: int) -> dict[str, float]:
+def baseline_r2(steps: int, precision: str = "float32") -> dict[str, float]:
     import torch
     from identifiability import linear_fit
     from identifiability.synthetic.evaluate import extract
@@ -64,7 +66,7 @@ def baseline_r2(steps: int) -> dict[str, float]:
             procs.append(p)
         for name, kw in (("diet (o)", {"w_norm": True}), ("diet (a)", {}), ("supervised", {"method": "supervised"})):
             ts = TrainSettings(steps=steps, batch_size=1024, lr=0.02, warmup_steps=steps // 10, log_every=steps,
-                               checkpoint_every=0, **kw)
+                               checkpoint_every=0, cpu_matmul=precision, **kw)
             batch = train_runs(ts, procs, [Path(tmp) / "a", Path(tmp) / "b"], torch.device("cpu"), log=lambda _: None)
             r2 = []
             for r, path in enumerate(paths):
@@ -81,24 +83,27 @@ def main() -> None:
     from identifiability.synthetic.plan import build_plan
     from identifiability.synthetic.paper import verdict
     print(f"# what bounds the default run, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU")
-    one = step_ms(1)[0]
-    two = step_ms(2)[0]
-    pair = step_ms(1, side_by_side=2)
-    print(f"(a) ms per run-step: 1 thread alone {one:.1f}; 2 threads {two:.1f}; two 1-thread processes side by side "
-          f"{pair[0]:.1f} and {pair[1]:.1f} each = {sum(pair) / 4:.1f} per run-step for the machine")
-    best = min(two, sum(pair) / 4)
+    from identifiability.device import native_bfloat16_cpu
+    precisions = ["float32"] + (["bfloat16"] if native_bfloat16_cpu() else [])
     plan = build_plan(load_config(REPO / "config.yaml")["synthetic"])
     units = sum((s.process.d / 5) ** 2 * s.train.batch_size / 1024 * (2 if s.train.method == "infonce" else 1)
                 * s.train.steps for s in plan.settings.values()) * len(plan.seeds)
-    print(f"(b) default config: {len(plan.settings)} settings x {len(plan.seeds)} seeds; {units:,.0f} step-units "
-          f"(a d = 5 batch-1024 run-step = 1) x {best:.1f} ms = {units * best / 60000:.1f} min of training on 2 cores "
-          "at best, before start-up, evaluation and DisLib")
+    for precision in precisions:
+        one = step_ms(1, precision=precision)[0]
+        two = step_ms(2, precision=precision)[0]
+        pair = step_ms(1, side_by_side=2, precision=precision)
+        print(f"(a) {precision} products, ms per run-step: 1 thread alone {one:.1f}; 2 threads {two:.1f}; two 1-thread "
+              f"processes side by side {pair[0]:.1f} and {pair[1]:.1f} each = {sum(pair) / 4:.1f} per run-step for the "
+              "machine")
+        best = min(two, sum(pair) / 4)
+        print(f"(b) {precision}: default config: {len(plan.settings)} settings x {len(plan.seeds)} seeds; {units:,.0f} "
+              f"step-units (a d = 5 batch-1024 run-step = 1) x {best:.1f} ms = {units * best / 60000:.1f} min of "
+              "training on 2 cores at best, before start-up, evaluation and DisLib")
     paper = {"diet (o)": (98.6, 1.0), "diet (a)": (99.0, 0.0), "supervised": (99.8, 0.0)}
-    for steps in (600, 400):
-        r2 = baseline_r2(steps)
+    for steps, precision in [(600, p) for p in precisions] + [(400, precisions[-1])]:
+        r2 = baseline_r2(steps, precision)
         cells = "; ".join(f"{k} {v:.2f} vs {paper[k][0]} -> {verdict('r2_z', v, *paper[k])[1]}" for k, v in r2.items())
-        print(f"(c) baseline at {steps} steps: {cells}")
-
+        print(f"(c) baseline at {steps} steps, {precision} products: {cells}")
 
 if __name__ == "__main__":
     main()

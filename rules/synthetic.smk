@@ -48,14 +48,28 @@ rule synthetic_generate:
         "python {params.script} {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
 
 
+# With stack.by seeds each training job is one setting (its job id is the run id), so it also
+# extracts and fits its runs: one start-up instead of two per setting. Stacks of several settings
+# are evaluated per setting by synthetic_evaluate.
+SYN_TRAIN_OUTPUT = {"models": directory(f"{SYN_OUT}/models/{{stack_id}}")}
+if SYN.evaluates_in_training:
+    SYN_TRAIN_OUTPUT |= {
+        "representations": [
+            f"{SYN_OUT}/runs/{{stack_id}}/seed{s}/representations.h5" for s in SYN.seeds
+        ],
+        "metrics": [f"{SYN_OUT}/runs/{{stack_id}}/seed{s}/metrics.json" for s in SYN.seeds],
+    }
+
+
 rule synthetic_train:
     """One job trains a stack of runs (synthetic.stack: the seeds of a setting, or settings that
-    share shapes) as stacked tensors; each run gets its own folder under models/<stack>/.
+    share shapes) as stacked tensors; each run gets its own folder under models/<stack>/ (and,
+    stacked by seeds, its representations and metrics under runs/<run id>/).
     """
     input:
         lambda wc: SYN.stack_files(wc.stack_id, "process"),
     output:
-        directory(f"{SYN_OUT}/models/{{stack_id}}"),
+        **SYN_TRAIN_OUTPUT,
     log:
         f"{SYN_LOGS}/train/{{stack_id}}.log",
     benchmark:
@@ -72,41 +86,46 @@ rule synthetic_train:
         args=lambda wc: SYN.train_args(wc.stack_id),
         overrides=lambda wc: SYN.run_overrides(wc.stack_id),
         # paths below the job's output (prefixed when this workflow is used as a module)
-        models=lambda wc, output: SYN.stack_files(wc.stack_id, "model", output[0]),
-        checkpoints=lambda wc, output: SYN.stack_files(wc.stack_id, "checkpoint", output[0]),
+        models=lambda wc, output: SYN.stack_files(wc.stack_id, "model", output.models),
+        checkpoints=lambda wc, output: SYN.stack_files(wc.stack_id, "checkpoint", output.models),
+        evaluate=lambda wc, output: SYN.evaluate_args(output),
         device=SYN_DEVICE,
     shell:
         "python {params.script} --process {input} --out {params.models} "
         "--checkpoints {params.checkpoints} --run-overrides {params.overrides} "
-        "--device {params.device} --threads {threads} {params.args} > {log} 2>&1"
+        "--device {params.device} --threads {threads} {params.args} {params.evaluate} > {log} 2>&1"
 
 
-rule synthetic_evaluate:
-    """Extraction (z̃ beside z, rows of W beside v_c) and the linear fits of one setting's runs,
-    all seeds, in one process: representations.h5 and metrics.json per run."""
-    input:
-        models=lambda wc: f"{SYN_OUT}/models/{SYN.plan.stack_of(wc.run_id)}",
-        processes=lambda wc: SYN.setting_process_files(wc.run_id),
-    output:
-        representations=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/representations.h5" for s in SYN.seeds],
-        metrics=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/metrics.json" for s in SYN.seeds],
-    log:
-        f"{SYN_LOGS}/evaluate/{{run_id}}.log",
-    benchmark:
-        f"{SYN_LOGS}/evaluate/{{run_id}}.bench.tsv"
-    conda:
-        CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        script=f"{SCRIPTS}/synthetic_extract.py",
-        models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
-        device="cpu",
-    shell:
-        "python {params.script} --model {params.models} --process {input.processes} "
-        "--out {output.representations} --metrics {output.metrics} --device {params.device} > {log} 2>&1"
+if not SYN.evaluates_in_training:
+
+    rule synthetic_evaluate:
+        """Extraction (z̃ beside z, rows of W beside v_c) and the linear fits of one setting's runs,
+        all seeds, in one process: representations.h5 and metrics.json per run."""
+        input:
+            models=lambda wc: f"{SYN_OUT}/models/{SYN.plan.stack_of(wc.run_id)}",
+            processes=lambda wc: SYN.setting_process_files(wc.run_id),
+        output:
+            representations=[
+                f"{SYN_OUT}/runs/{{run_id}}/seed{s}/representations.h5" for s in SYN.seeds
+            ],
+            metrics=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/metrics.json" for s in SYN.seeds],
+        log:
+            f"{SYN_LOGS}/evaluate/{{run_id}}.log",
+        benchmark:
+            f"{SYN_LOGS}/evaluate/{{run_id}}.bench.tsv"
+        conda:
+            CONDA_ENV
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            script=f"{SCRIPTS}/synthetic_extract.py",
+            models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
+            device="cpu",
+        shell:
+            "python {params.script} --model {params.models} --process {input.processes} "
+            "--out {output.representations} --metrics {output.metrics} --device {params.device} > {log} 2>&1"
 
 
 rule synthetic_layout:

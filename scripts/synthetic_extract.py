@@ -11,9 +11,7 @@ import argparse
 
 from identifiability.cli import run_main
 from identifiability.device import resolve_device
-from identifiability.io import write_json
-from identifiability.synthetic.evaluate import extract, load_model, save_representations
-from identifiability.synthetic.metrics import compute_metrics
+from identifiability.synthetic.evaluate import evaluate_run, load_model
 
 
 def main() -> None:
@@ -29,15 +27,9 @@ def main() -> None:
     if args.metrics and len(args.metrics) != len(args.out):
         raise ValueError("give one --metrics path per --out path")
     device = resolve_device(args.device)
-    for model_path, process_path, out in zip(args.model, args.process, args.out):
-        state = load_model(model_path, device)
-        arrays, meta = extract(state, process_path, device)
-        save_representations(out, arrays, meta, state["process_seed"])
-        print(f"wrote {out}")
-    for out, metrics_path in zip(args.out, args.metrics or []):
-        metrics = compute_metrics(out)
-        write_json(metrics_path, metrics)
-        print(f"wrote {metrics_path}: affine R² z {metrics['affine_r2_z']:.4f}")
+    metrics = args.metrics or [None] * len(args.out)
+    for model_path, process_path, out, metrics_path in zip(args.model, args.process, args.out, metrics):
+        evaluate_run(load_model(model_path, device), process_path, out, metrics_path, device)
 
 
 if __name__ == "__main__":

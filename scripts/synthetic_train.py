@@ -5,7 +5,9 @@ Several runs (one per --process file, typically the seeds of one setting) train 
 stacked tensors; each writes its own model file and log. Every --checkpoint-every steps each run
 writes a resume checkpoint (atomically; by default next to its model file, or at --checkpoints);
 a rerun after an interruption resumes from them, and they are deleted once the models are written.
-CUDA when available, else CPU.
+CUDA when available, else CPU. With --representations (and --metrics) the job also runs stages 3
+and 4 on each trained run (scripts/synthetic_extract.py, on the CPU): one start-up for all three,
+as the workflow does when each job trains one setting's seeds.
 
 The training flags set every run's settings. --run-overrides gives one JSON object per --process
 file that overrides that run's per-run settings (feature_norm, w_norm, beta, label_noise), so runs
@@ -21,8 +23,9 @@ from pathlib import Path
 import torch
 
 from identifiability.cli import add_dataclass_arguments, dataclass_from_args, run_main
-from identifiability.device import resolve_device, set_threads
+from identifiability.device import cpu_matmul_precision, native_bfloat16_cpu, resolve_device, set_threads
 from identifiability.io import atomic_path
+from identifiability.synthetic.evaluate import evaluate_run
 from identifiability.synthetic.process import load_process
 from identifiability.synthetic.settings import PER_RUN_FIELDS, TrainSettings
 from identifiability.synthetic.train import final_state, train_runs
@@ -67,10 +70,19 @@ def main() -> None:
                              f"{', '.join(PER_RUN_FIELDS)} (default: the flags below for every run)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if usable, else CPU), cpu or cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--representations", nargs="+", metavar="H5",
+                        help="also extract each trained run's representations to this file (one per run)")
+    parser.add_argument("--metrics", nargs="+", metavar="JSON",
+                        help="and fit its metrics to this file (one per run; needs --representations)")
     add_dataclass_arguments(parser, TrainSettings, "training settings")
     args = parser.parse_args()
     if len(args.process) != len(args.out):
         raise ValueError(f"{len(args.process)} --process files but {len(args.out)} --out paths")
+    for name in ("representations", "metrics"):
+        if getattr(args, name) and len(getattr(args, name)) != len(args.out):
+            raise ValueError(f"give one --{name} path per --out path")
+    if args.metrics and not args.representations:
+        raise ValueError("--metrics fits the extracted representations: give --representations too")
     checkpoints = args.checkpoints or [str(Path(o).parent / "checkpoint.pt") for o in args.out]
     if len(checkpoints) != len(args.out):
         raise ValueError(f"{len(checkpoints)} --checkpoints paths but {len(args.out)} --out paths")
@@ -82,17 +94,27 @@ def main() -> None:
     processes = [p for p, _ in loaded]
     run_dirs = [Path(o).parent for o in args.out]
     print(f"training {len(processes)} run(s) on {device}: {base}")
+    precision = cpu_matmul_precision(base.cpu_matmul, device)
+    print(f"matrix products in {precision}" + (" (bfloat16 inputs, float32 accumulation)" if precision == "bfloat16" else ""))
+    if precision == "bfloat16" and not native_bfloat16_cpu():
+        print("note: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16): cpu_matmul bfloat16 is emulated "
+              "and not faster here; cpu_matmul auto picks float32 on such CPUs")
     for r, s in enumerate(settings):
         own = {k: getattr(s, k) for k in PER_RUN_FIELDS if getattr(s, k) != getattr(base, k)}
         if own:
             print(f"  run {r} overrides: {own}")
     batch = train_runs(settings, processes, run_dirs, device, eval_sets=[e for _, e in loaded],
                        checkpoints=checkpoints)
-    for r, out in enumerate(args.out):
+    states = [final_state(batch, r, asdict(processes[r].settings)) for r in range(batch.n_runs)]
+    for state, out in zip(states, args.out):
         with atomic_path(out) as tmp:
-            torch.save(final_state(batch, r, asdict(processes[r].settings)), tmp)
+            torch.save(state, tmp)
         print(f"wrote {out}")
-    for ckpt in map(Path, checkpoints):   # only once every model is written
+    if args.representations:
+        metrics = args.metrics or [None] * len(states)
+        for state, process_path, rep, metrics_path in zip(states, args.process, args.representations, metrics):
+            evaluate_run(state, process_path, rep, metrics_path, torch.device("cpu"))
+    for ckpt in map(Path, checkpoints):   # only once every model is written (and evaluated)
         ckpt.unlink(missing_ok=True)
 
 

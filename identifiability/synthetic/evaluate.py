@@ -59,3 +59,19 @@ def extract(model_state: dict, process_path, device="cpu") -> tuple[dict[str, np
 def save_representations(path, arrays, meta, seed) -> None:
     attrs = provenance(meta, seed)
     write_hdf5(path, arrays, attrs)
+
+
+def evaluate_run(model_state: dict, process_path, representations_path, metrics_path=None, device="cpu",
+                 log=print) -> None:
+    """Extraction to ``representations_path`` and, with ``metrics_path``, the fits (stage 4) of one
+    run: what scripts/synthetic_extract.py does per model, and the training job itself when the
+    workflow evaluates its runs there (one start-up for training, extraction and fits)."""
+    from identifiability.io import write_json
+    from identifiability.synthetic.metrics import compute_metrics
+    arrays, meta = extract(model_state, process_path, device)
+    save_representations(representations_path, arrays, meta, model_state["process_seed"])
+    log(f"wrote {representations_path}")
+    if metrics_path:
+        metrics = compute_metrics(representations_path)
+        write_json(metrics_path, metrics)
+        log(f"wrote {metrics_path}: affine R² z {metrics['affine_r2_z']:.4f}")

@@ -7,7 +7,8 @@ The rules only wire stages; what a job reads and writes is computed here from th
     processes/<process id>/seed<k>.h5                 one job per process (all seeds)
     models/<stack>/<run id>/seed<k>/model.pt          one job per stack of runs
     checkpoints/<stack>/<run id>/seed<k>/checkpoint.pt
-    runs/<run id>/seed<k>/{representations.h5, metrics.json}   one job per setting (all seeds)
+    runs/<run id>/seed<k>/{representations.h5, metrics.json}   written by the training job when
+                                                      stacked by seeds, else one job per setting
     tables/, sweeps/, figures/
 """
 
@@ -72,6 +73,21 @@ class SyntheticLayout:
     @staticmethod
     def folder(path: str) -> str:
         return os.path.dirname(path)
+
+    @property
+    def evaluates_in_training(self) -> bool:
+        """Whether each training job also extracts and fits its runs: when stacked by seeds (a
+        job's runs are one setting's seeds, written to runs/<run id>/, the job's id), else a job
+        per setting (synthetic_evaluate) does."""
+        return bool(self.plan) and all(stack == [rid] for rid, stack in self.plan.stacks.items())
+
+    @staticmethod
+    def evaluate_args(output) -> str:
+        """The train script's --representations/--metrics flags for the job's outputs (or none)."""
+        if "representations" not in output.keys():
+            return ""
+        return " ".join(["--representations", *map(shlex.quote, output.representations),
+                         "--metrics", *map(shlex.quote, output.metrics)])
 
     def run_overrides(self, stack_id: str) -> str:
         """The per-run training switches of every run of a stack, one quoted JSON object each."""

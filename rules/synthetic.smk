@@ -53,12 +53,7 @@ rule synthetic_generate:
 # are evaluated per setting by synthetic_evaluate.
 SYN_TRAIN_OUTPUT = {"models": directory(f"{SYN_OUT}/models/{{stack_id}}")}
 if SYN.evaluates_in_training:
-    SYN_TRAIN_OUTPUT |= {
-        "representations": [
-            f"{SYN_OUT}/runs/{{stack_id}}/seed{s}/representations.h5" for s in SYN.seeds
-        ],
-        "metrics": [f"{SYN_OUT}/runs/{{stack_id}}/seed{s}/metrics.json" for s in SYN.seeds],
-    }
+    SYN_TRAIN_OUTPUT |= SYN.evaluation_outputs("stack_id")
 
 
 rule synthetic_train:
@@ -105,10 +100,7 @@ if not SYN.evaluates_in_training:
             models=lambda wc: f"{SYN_OUT}/models/{SYN.plan.stack_of(wc.run_id)}",
             processes=lambda wc: SYN.setting_process_files(wc.run_id),
         output:
-            representations=[
-                f"{SYN_OUT}/runs/{{run_id}}/seed{s}/representations.h5" for s in SYN.seeds
-            ],
-            metrics=[f"{SYN_OUT}/runs/{{run_id}}/seed{s}/metrics.json" for s in SYN.seeds],
+            **SYN.evaluation_outputs("run_id"),
         log:
             f"{SYN_LOGS}/evaluate/{{run_id}}.log",
         benchmark:

@@ -97,8 +97,8 @@ def main() -> None:
     precision = cpu_matmul_precision(base.cpu_matmul, device)
     print(f"matrix products in {precision}" + (" (bfloat16 inputs, float32 accumulation)" if precision == "bfloat16" else ""))
     if precision == "bfloat16" and not native_bfloat16_cpu():
-        print("note: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16): cpu_matmul bfloat16 is emulated "
-              "and not faster here; cpu_matmul auto picks float32 on such CPUs")
+        print("note: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16), so bfloat16 products are not "
+              "expected to be faster here; cpu_matmul auto picks float32 on such CPUs")
     for r, s in enumerate(settings):
         own = {k: getattr(s, k) for k in PER_RUN_FIELDS if getattr(s, k) != getattr(base, k)}
         if own:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from identifiability.io import ArtifactError, provenance, write_hdf5
+from identifiability.io import ArtifactError, provenance, write_hdf5, write_json
 from identifiability.synthetic import model as M
+from identifiability.synthetic.metrics import compute_metrics
 from identifiability.synthetic.process import load_process
 
 MODEL_HINT = "Train it with scripts/synthetic_train.py (or let snakemake rebuild it)."
@@ -66,8 +67,6 @@ def evaluate_run(model_state: dict, process_path, representations_path, metrics_
     """Extraction to ``representations_path`` and, with ``metrics_path``, the fits (stage 4) of one
     run: what scripts/synthetic_extract.py does per model, and the training job itself when the
     workflow evaluates its runs there (one start-up for training, extraction and fits)."""
-    from identifiability.io import write_json
-    from identifiability.synthetic.metrics import compute_metrics
     arrays, meta = extract(model_state, process_path, device)
     save_representations(representations_path, arrays, meta, model_state["process_seed"])
     log(f"wrote {representations_path}")

@@ -74,6 +74,12 @@ class SyntheticLayout:
     def folder(path: str) -> str:
         return os.path.dirname(path)
 
+    def evaluation_outputs(self, wildcard: str) -> dict[str, list[str]]:
+        """The files the evaluation of one setting writes, every seed, as output patterns named
+        by ``wildcard`` (the run id): the training job's when stacked by seeds, else synthetic_evaluate's."""
+        return {name: [self.run_file(f"{{{wildcard}}}", s, file) for s in self.seeds]
+                for name, file in (("representations", "representations.h5"), ("metrics", "metrics.json"))}
+
     @property
     def evaluates_in_training(self) -> bool:
         """Whether each training job also extracts and fits its runs: when stacked by seeds (a

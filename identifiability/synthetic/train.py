@@ -20,6 +20,7 @@ import torch
 
 from identifiability.device import cpu_matmul_precision, matmul_precision
 from identifiability.io import atomic_path
+from identifiability.optim import FusedAdam
 from identifiability.progress import Progress
 from identifiability.synthetic import model as M
 from identifiability.synthetic.methods import load_method, method_info
@@ -88,7 +89,7 @@ class RunBatch:
                         M.stack_runs([M.init_run_buffers(s, device) for s in self.shapes]).items()}
         self.params = {k: v.requires_grad_(k in M.trainable_names(self.shape, params)) for k, v in params.items()}
         trainable = [v for v in self.params.values() if v.requires_grad]
-        self.optimizer = torch.optim.Adam(trainable, lr=self.shared.lr, fused=True)  # one kernel per step
+        self.optimizer = FusedAdam(trainable, lr=self.shared.lr)  # torch's fused Adam, one kernel per step
         self.step = 0
         self.wall_s = 0.0     # seconds spent in train_runs' loop (over resumes too)
 

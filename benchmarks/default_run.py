@@ -3,7 +3,9 @@
 
 Copies the committed files of this checkout (`git ls-files`) into a temporary folder, runs
 `snakemake --cores all` there with this environment's Snakemake (the install is not timed), and
-prints the job time per rule from the rules' `benchmark:` files, the number of jobs, and on its last
+prints the machine's speed before and after (one training step timed alone, as in
+benchmarks/default_budget.py: this machine drifts by a quarter and more between hours), the job
+time per rule from the rules' `benchmark:` files, the number of jobs, and on its last
 line `workflow wall time: <minutes> min`. With --keep DIR the finished run is kept there (to refresh
 docs/examples/default_run/ from it).
 
@@ -50,6 +52,13 @@ def rule_of(bench: Path, logs: Path) -> str:
     return f"{family}_{bench.name.split('.')[0]}"
 
 
+def machine_speed() -> float:
+    """ms per run-step of the default training step, one 1-thread process alone (the median of 3)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from default_budget import step_ms
+    return sorted(step_ms(1, precision="auto")[0] for _ in range(3))[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cores", default="all")
@@ -59,6 +68,7 @@ def main() -> None:
     commit = copy_checkout(work)
     print(f"# default workflow (config.yaml) from scratch, commit {commit}, {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"# machine: {platform.machine()}, {os.cpu_count()} CPUs; snakemake --cores {args.cores}; install not timed")
+    speed_before = machine_speed()
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores)], cwd=work,
                           capture_output=True, text=True)
@@ -81,6 +91,8 @@ def main() -> None:
     print(f"| all | {sum(len(v) for v in per_rule.values())} | {total / 60:.1f} | | |")
     print()
     print(f"job time / wall time: {total / wall:.2f} (2 cores: at most ~2)")
+    print(f"machine speed: {speed_before:.1f} ms per run-step before the workflow, {machine_speed():.1f} after "
+          "(benchmarks/default_budget.py's d = 5 step, 1 thread alone, cpu_matmul auto; lower is faster)")
     if args.keep:
         shutil.rmtree(args.keep, ignore_errors=True)
         shutil.move(str(work), args.keep)

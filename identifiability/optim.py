@@ -1,8 +1,8 @@
 """Adam as one fused kernel call per step, without ``torch.optim``.
 
 ``torch.optim.Optimizer`` imports ``torch._dynamo`` on its first use (its methods are wrapped to
-keep the compiler out), which costs about 2.5 s of start-up in every training process here, more
-than a tenth of a default training job (benchmarks/default_run.txt). ``FusedAdam`` makes the same
+keep the compiler out), which costs about 2.5 s of start-up in every training process here (a cProfile of
+a default d = 5 job of 30 s; the time outside its loop went from 6.5 to 4.2 s without it). ``FusedAdam`` makes the same
 call that ``torch.optim.Adam(fused=True)`` makes (``torch._fused_adam_`` after adding 1 to each
 step counter), with the same arguments and the same state, so its updates are bit-identical to
 torch's (``tests/test_optim.py``) and checkpoints written by either resume with the other.

@@ -26,6 +26,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from default_budget import step_ms   # benchmarks/ (this script's folder)
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -54,8 +56,6 @@ def rule_of(bench: Path, logs: Path) -> str:
 
 def machine_speed() -> float:
     """ms per run-step of the default training step, one 1-thread process alone (the median of 3)."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from default_budget import step_ms
     return sorted(step_ms(1, precision="auto")[0] for _ in range(3))[1]
 
 

@@ -32,7 +32,7 @@ def _grads(step: int, params: list[torch.Tensor]) -> list[torch.Tensor | None]:
 def _run(optimizer, params, steps: range) -> None:
     for step in steps:
         optimizer.param_groups[0]["lr"] = 0.02 * (1 + step) / 4     # a schedule, as in training
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         for p, grad in zip(params, _grads(step, params)):
             p.grad = grad
         optimizer.step()

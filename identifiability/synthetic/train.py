@@ -104,7 +104,7 @@ class RunBatch:
             group["lr"] = self.shared.lr_at(self.step)
         with matmul_precision("float32"):   # all products but the encoder's hidden ones (self.matmul)
             per_run = self.method.loss(self, data)
-            self.optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad()
             per_run.sum().backward()   # each run's parameters see only its own mean loss
         self.optimizer.step()
         self.step += 1

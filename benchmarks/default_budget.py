@@ -25,7 +25,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STEP = """
-import sys, time, torch
+import resource, sys, time, torch
+if sys.argv[3] == "retain":
+    from identifiability.cli import retain_freed_memory
+    retain_freed_memory()
 from identifiability.synthetic.process import create_process
 from identifiability.synthetic.settings import ProcessSettings, TrainSettings
 from identifiability.synthetic.train import RunBatch
@@ -34,17 +37,28 @@ procs = [create_process(ProcessSettings(), s)[0] for s in range(2)]
 b = RunBatch(TrainSettings(lr=0.02, cpu_matmul=sys.argv[2]), procs, torch.device("cpu"))
 for _ in range(5):
     b.train_step()
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 t = time.perf_counter()
 for _ in range(40):
     b.train_step()
-print((time.perf_counter() - t) / 40 * 1000 / 2)
+print((time.perf_counter() - t) / 40 * 1000 / 2, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / 40)
 """
 
 
-def step_ms(threads: int, side_by_side: int = 1, precision: str = "float32") -> list[float]:
-    procs = [subprocess.Popen([sys.executable, "-c", STEP, str(threads), precision], cwd=REPO, stdout=subprocess.PIPE,
+def step_stats(threads: int, side_by_side: int = 1, precision: str = "float32",
+               retain_memory: bool = False) -> list[tuple[float, float]]:
+    """(ms per run-step, page faults per step) of each of ``side_by_side`` processes timing 40
+    steps; ``retain_memory``: with identifiability.cli.retain_freed_memory, as the stages run."""
+    procs = [subprocess.Popen([sys.executable, "-c", STEP, str(threads), precision,
+                               "retain" if retain_memory else "default"], cwd=REPO, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for _ in range(side_by_side)]
-    return [float(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    return [tuple(map(float, p.communicate()[0].strip().splitlines()[-1].split())) for p in procs]
+
+
+def step_ms(threads: int, side_by_side: int = 1, precision: str = "float32") -> list[float]:
+    """ms per run-step (see step_stats), glibc's allocation defaults: the machine's speed as
+    measured since benchmarks/default_budget.txt, so that hours stay comparable."""
+    return [ms for ms, _ in step_stats(threads, side_by_side, precision)]
 
 
 def baseline_r2(steps: int, precision: str = "float32") -> dict[str, float]:

@@ -9,7 +9,6 @@ to each standardised factor, fitted on the train split. Writes one JSON per run.
 import argparse
 
 from identifiability.cli import run_main
-from identifiability.device import resolve_device
 from identifiability.dislib.data import read_data_file, split_indices
 from identifiability.dislib.decode import decode_all
 from identifiability.io import read_hdf5, read_json, write_json
@@ -24,7 +23,8 @@ def main() -> None:
     parser.add_argument("--history", help="training history JSON, to record the validation accuracy")
     parser.add_argument("--data-tag", default=None, help="name of the data variant for the report")
     parser.add_argument("--out", required=True, help="decoding results (.json)")
-    parser.add_argument("--device", default="auto", help="device for wide (pixel) decoding")
+    parser.add_argument("--device", default="auto", help="device for wide (pixel) decoding: auto (CUDA if usable, else CPU), cpu or cuda; "
+                             "torch is imported only then")
     args = parser.parse_args()
     images, factors, meta = read_data_file(args.data)
     if args.model == "input":
@@ -42,7 +42,7 @@ def main() -> None:
         train_x, val_x = arrays["features_train"], arrays["features_val"]
         train_f, val_f = arrays["factors_train"], arrays["factors_val"]
     del images
-    r = decode_all(train_x, train_f, val_x, val_f, meta, device=resolve_device(args.device))
+    r = decode_all(train_x, train_f, val_x, val_f, meta, device=args.device)
     record = {"dataset": meta["dataset"], "data_tag": args.data_tag or meta["dataset"],
               "model": args.model, "seed": args.seed, "decoding": r,
               "n_train": int(len(train_x)), "n_val": int(len(val_x)), "stand_in": bool(meta["stand_in"])}

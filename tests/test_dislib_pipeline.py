@@ -92,6 +92,21 @@ def test_decode_all_rows():
     assert list(r) == ["category", "c"] and min(r.values()) > 0.99
 
 
+def test_decoding_that_fits_in_memory_imports_no_torch():
+    """The decode stage of the default run (features, or the pixels of 2,000 images) is numpy's
+    least squares: its process does not pay the seconds of importing torch."""
+    code = ("import runpy, sys, numpy as np\n"
+            "sys.argv = ['dislib_decode.py']\n"
+            "stage = runpy.run_path('scripts/dislib_decode.py', run_name='stage')\n"
+            "rng = np.random.default_rng(0)\n"
+            "f = rng.integers(0, 5, size=(200, 2)); x = np.hstack([f, np.ones((200, 1)), rng.normal(size=(200, 3))])\n"
+            "meta = {'factor_names': ['a', 'b'], 'target': 'a', 'decoded': ['b']}\n"
+            "r = stage['decode_all'](x[:150], f[:150], x[150:], f[150:], meta, device='auto')\n"
+            "print(min(r.values()) > 0.99, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr
+
+
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
     path = tmp_path_factory.mktemp("dl") / "data.h5"

@@ -28,14 +28,16 @@ def _rows(x) -> np.ndarray:
 
 
 def streamed_pearson_decoding(train_x, train_y: np.ndarray, test_x, test_y: np.ndarray,
-                              chunk: int = 8192, device=None, log=print) -> np.ndarray:
+                              chunk: int = 8192, device="cpu", log=print) -> np.ndarray:
     """Like pearson_decoding for several targets (columns of train_y) at once, via X^T X.
 
     ``train_x``/``test_x`` are arrays (uint8 images are scaled to [0, 1]) read ``chunk`` rows at
     a time. The minimum-norm solution of the normal equations equals the least-squares solution.
+    ``device``: a torch device or its name (``auto``: CUDA when usable, ``identifiability.device``).
     """
     import torch
-    device = device or torch.device("cpu")
+    from identifiability.device import resolve_device
+    device = resolve_device(device) if isinstance(device, str) else device
     train_y = np.asarray(train_y, float).reshape(len(train_y), -1)
     test_y = np.asarray(test_y, float).reshape(len(test_y), -1)
     mu, sd = train_y.mean(0), train_y.std(0)
@@ -62,8 +64,11 @@ def streamed_pearson_decoding(train_x, train_y: np.ndarray, test_x, test_y: np.n
 
 
 def decode_all(train_x, train_factors: np.ndarray, val_x, val_factors: np.ndarray, meta: dict,
-               device=None, log=print) -> dict[str, float]:
-    """Pearson r on the validation split for every factor of ``factors_to_decode(meta)``."""
+               device="cpu", log=print) -> dict[str, float]:
+    """Pearson r on the validation split for every factor of ``factors_to_decode(meta)``.
+
+    Problems that fit in memory are solved with numpy, without torch; wider ones (pixels of a full
+    data set) stream through ``streamed_pearson_decoding`` on ``device`` (a torch device or its name)."""
     names = meta["factor_names"]
     pairs = factors_to_decode(meta)
     cols = [names.index(f) for _, f in pairs]

@@ -23,8 +23,9 @@ def main() -> None:
     parser.add_argument("--history", help="training history JSON, to record the validation accuracy")
     parser.add_argument("--data-tag", default=None, help="name of the data variant for the report")
     parser.add_argument("--out", required=True, help="decoding results (.json)")
-    parser.add_argument("--device", default="auto", help="device for wide (pixel) decoding: auto (CUDA if usable, else CPU), cpu or cuda; "
-                             "torch is imported only then")
+    parser.add_argument("--device", default="auto",
+                        help="device for decoding too wide for memory (full pixel data sets): auto (CUDA if usable, "
+                             "else CPU), cpu or cuda; torch is imported only then")
     args = parser.parse_args()
     images, factors, meta = read_data_file(args.data)
     if args.model == "input":

@@ -30,10 +30,11 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from identifiability.device import matmul_precision
+from identifiability.device import cpu_blas, matmul_precision
 
 HIDDEN_FACTORS = (10, 50, 50, 50, 50, 10)
 BN_EPS = 1e-5
@@ -137,10 +138,39 @@ def unstack_run(stacked: dict[str, torch.Tensor], r: int) -> dict[str, torch.Ten
 
 
 def _linear(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """h @ weight^T per run: (R, B, in) x (R, out, in) -> (R, B, out); a plain mm when R == 1."""
+    """h @ weight^T per run: (R, B, in) x (R, out, in) -> (R, B, out), on the CPU in float32 by
+    ``identifiability.device.cpu_blas`` (numpy's OpenBLAS where it is the faster), else by torch."""
+    if h.device.type == "cpu" and h.dtype == torch.float32 and cpu_blas() == "openblas":
+        return _OpenBlasProduct.apply(h, weight)
+    return _torch_linear(h, weight)
+
+
+def _torch_linear(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``_linear`` by torch's own BLAS; a plain mm when R == 1."""
     if h.shape[0] == 1:
         return torch.mm(h[0], weight[0].t()).unsqueeze(0)
     return torch.bmm(h, weight.transpose(1, 2))
+
+
+def _numpy_bmm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b per run by numpy (one BLAS gemm per run; transposed views are passed as such, not
+    copied), sharing memory with torch on both sides."""
+    return torch.from_numpy(np.matmul(a.detach().numpy(), b.detach().numpy()))
+
+
+class _OpenBlasProduct(torch.autograd.Function):
+    """h @ weight^T per run, forward and backward, by numpy's BLAS (see ``_linear``)."""
+
+    @staticmethod
+    def forward(ctx, h, weight):
+        ctx.save_for_backward(h, weight)
+        return _numpy_bmm(h, weight.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, weight = ctx.saved_tensors
+        grad = grad.contiguous()
+        return _numpy_bmm(grad, weight), _numpy_bmm(grad.transpose(1, 2), h)
 
 
 class _HiddenProduct(torch.autograd.Function):
@@ -152,7 +182,7 @@ class _HiddenProduct(torch.autograd.Function):
         ctx.save_for_backward(h, weight)
         ctx.precision = precision
         with matmul_precision(precision):
-            return _linear(h, weight)
+            return _torch_linear(h, weight)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,0 +1,97 @@
+"""The library behind the encoder's float32 products on the CPU (identifiability.device.cpu_blas):
+numpy's OpenBLAS on CPUs that are not Intel's, torch's MKL on Intel's; both give the same products,
+gradients and training to float32 rounding, and a job's thread count holds for both."""
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+import identifiability.device as device
+import identifiability.synthetic.model as M
+from identifiability.synthetic.process import ProcessSettings, create_process
+from identifiability.synthetic.settings import TrainSettings
+from identifiability.synthetic.train import RunBatch
+
+
+@pytest.fixture
+def blas(monkeypatch):
+    """Set IDENTIFIABILITY_CPU_BLAS (or clear it) and forget the cached choice, before and after."""
+    def use(name):
+        if name is None:
+            monkeypatch.delenv("IDENTIFIABILITY_CPU_BLAS", raising=False)
+        else:
+            monkeypatch.setenv("IDENTIFIABILITY_CPU_BLAS", name)
+        device.cpu_blas.cache_clear()
+    yield use
+    device.cpu_blas.cache_clear()
+
+
+@pytest.mark.parametrize("vendor, numpy_blas, expected", [
+    ("AuthenticAMD", "scipy-openblas", "openblas"),
+    ("GenuineIntel", "scipy-openblas", "mkl"),
+    ("AuthenticAMD", "mkl-sdl", "mkl"),        # a numpy built on MKL gains nothing
+    ("", "scipy-openblas", "mkl"),             # vendor unknown: torch's default
+])
+def test_the_choice_follows_the_cpu_vendor_and_numpys_blas(blas, monkeypatch, vendor, numpy_blas, expected):
+    monkeypatch.setattr(device, "_cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(device, "_numpy_blas", lambda: numpy_blas)
+    blas(None)
+    assert device.cpu_blas() == expected
+    blas("mkl")
+    assert device.cpu_blas() == "mkl"
+    blas("openblas")
+    assert device.cpu_blas() == "openblas"
+
+
+def test_a_wrong_override_names_the_variable(blas):
+    blas("cublas")
+    with pytest.raises(ValueError, match="IDENTIFIABILITY_CPU_BLAS"):
+        device.cpu_blas()
+
+
+@pytest.mark.parametrize("runs", [1, 3])
+def test_both_libraries_give_the_same_products_and_gradients(blas, runs):
+    g = torch.Generator().manual_seed(0)
+    h = torch.randn(runs, 96, 50, generator=g, requires_grad=True)
+    w = torch.randn(runs, 40, 50, generator=g, requires_grad=True)
+    upstream = torch.randn(runs, 96, 40, generator=g)
+    exact = h.detach().double() @ w.detach().double().transpose(1, 2)
+    results = {}
+    for name in ("mkl", "openblas"):
+        blas(name)
+        y = M._linear(h, w)
+        assert y.shape == (runs, 96, 40) and y.is_contiguous()
+        assert ("OpenBlas" in type(y.grad_fn).__name__) == (name == "openblas")   # the library asked for
+        results[name] = (y.detach(), *torch.autograd.grad(y, (h, w), upstream))
+    assert (results["openblas"][0].double() - exact).abs().max() < 1e-4
+    for a, b in zip(results["mkl"], results["openblas"]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4)
+    with torch.no_grad():   # evaluation: the same product without autograd
+        torch.testing.assert_close(M._linear(h, w), results["openblas"][0])
+
+
+def test_training_agrees_between_the_libraries(blas):
+    """Ten steps of two stacked runs: the same losses and parameters to float32 rounding."""
+    procs = [create_process(ProcessSettings(d=3, clusters=12, N=60), s)[0] for s in range(2)]
+    out = {}
+    for name in ("mkl", "openblas"):
+        blas(name)
+        batch = RunBatch(TrainSettings(steps=10, batch_size=64, warmup_steps=2), procs, torch.device("cpu"))
+        losses = torch.stack([batch.train_step() for _ in range(10)])
+        out[name] = (losses, batch.params["hidden2.weight"].detach().clone())
+    torch.testing.assert_close(out["mkl"][0], out["openblas"][0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(out["mkl"][1], out["openblas"][1], rtol=1e-3, atol=1e-4)
+
+
+def test_a_jobs_thread_count_holds_for_numpys_blas_too():
+    import numpy  # noqa: F401  (loads its BLAS, which threadpoolctl then sees)
+    from threadpoolctl import threadpool_limits
+    before = torch.get_num_threads()
+    blas_before = max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+    try:
+        device.set_threads(1)
+        assert torch.get_num_threads() == 1
+        libraries = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+        assert libraries and all(lib["num_threads"] == 1 for lib in libraries)
+    finally:
+        torch.set_num_threads(before)
+        threadpool_limits(blas_before, user_api="blas")

@@ -45,9 +45,11 @@ def products(width: int, rounds: int = 7) -> str:
     R, B = 2, 1024
     h, g, w = torch.randn(R, B, width), torch.randn(R, B, width), torch.randn(R, width, width)
     hn, gn, wn = h.numpy(), g.numpy(), w.numpy()
-    cases = {"forward h W^T": (lambda: torch.bmm(h, w.transpose(1, 2)), lambda: np.matmul(hn, wn.transpose(0, 2, 1))),
+    cases = {"forward h W^T": (lambda: torch.bmm(h, w.transpose(1, 2)),
+                               lambda: np.matmul(hn, wn.transpose(0, 2, 1))),
              "backward grad W": (lambda: torch.bmm(g, w), lambda: np.matmul(gn, wn)),
-             "backward grad^T h": (lambda: torch.bmm(g.transpose(1, 2), h), lambda: np.matmul(gn.transpose(0, 2, 1), hn))}
+             "backward grad^T h": (lambda: torch.bmm(g.transpose(1, 2), h),
+                                   lambda: np.matmul(gn.transpose(0, 2, 1), hn))}
     gflop = 2 * R * B * width * width / 1e9
     n = max(3, int(0.05 / (gflop / 60)))
     cells = []
@@ -85,11 +87,10 @@ def steps_line(label: str, result: tuple[float, float, float]) -> str:
 
 
 def main() -> None:
-    parser_args = sys.argv[1:]
-    if parser_args[:1] == ["--steps"]:          # one process of (b), run by main below
+    if sys.argv[1:2] == ["--steps"]:          # one process of (b)'s side-by-side pair, run by main below
         from identifiability.device import set_threads
         set_threads(1)
-        print(*paired_steps(int(parser_args[1]), int(parser_args[2])))
+        print(*paired_steps(int(sys.argv[2]), int(sys.argv[3])))
         return
     import numpy as np
     import torch

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from identifiability.cli import add_dataclass_arguments, dataclass_from_args, run_main
-from identifiability.device import cpu_matmul_precision, native_bfloat16_cpu, resolve_device, set_threads
+from identifiability.device import cpu_blas, cpu_matmul_precision, native_bfloat16_cpu, resolve_device, set_threads
 from identifiability.io import atomic_path
 from identifiability.synthetic.evaluate import evaluate_run
 from identifiability.synthetic.process import load_process
@@ -95,7 +95,9 @@ def main() -> None:
     run_dirs = [Path(o).parent for o in args.out]
     print(f"training {len(processes)} run(s) on {device}: {base}")
     precision = cpu_matmul_precision(base.cpu_matmul, device)
-    print(f"matrix products in {precision}" + (" (bfloat16 inputs, float32 accumulation)" if precision == "bfloat16" else ""))
+    library = f" by {'numpy' if cpu_blas() == 'openblas' else 'torch'}'s {cpu_blas()}" if device.type == "cpu" else ""
+    print(f"matrix products in {precision}" + (" (bfloat16 inputs, float32 accumulation)" if precision == "bfloat16"
+                                               else library))
     if precision == "bfloat16" and not native_bfloat16_cpu():
         print("note: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16), so bfloat16 products are not "
               "expected to be faster here; cpu_matmul auto picks float32 on such CPUs")

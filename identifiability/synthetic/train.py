@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from identifiability.device import cpu_matmul_precision, matmul_precision
+from identifiability.device import cpu_blas, cpu_matmul_precision, matmul_precision
 from identifiability.io import atomic_path
 from identifiability.optim import FusedAdam
 from identifiability.progress import Progress
@@ -254,4 +254,6 @@ def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
             # the training job's wall time (resumed parts included) and how many
             # runs shared it: a run's share of the compute is train_wall_s / stacked_runs
             "train_wall_s": batch.wall_s, "stacked_runs": batch.n_runs,
-            "matmul_precision": batch.matmul}   # what cpu_matmul resolved to on the training device
+            "matmul_precision": batch.matmul,   # what cpu_matmul resolved to on the training device
+            # the library of the encoder's float32 products (identifiability.device.cpu_blas)
+            "cpu_blas": cpu_blas() if batch.device.type == "cpu" else None}

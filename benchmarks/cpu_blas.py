@@ -95,16 +95,12 @@ def main() -> None:
     import numpy as np
     import torch
     from identifiability.cli import retain_freed_memory
-    from identifiability.device import _cpu_vendor, _numpy_blas, cpu_blas, set_threads
+    from identifiability.device import _numpy_blas, cpu_summary, set_threads
     retain_freed_memory()
     set_threads(1)
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
-    sets = sorted({f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f" {f}" in cpuinfo})
     print(f"# float32 products: torch's MKL against numpy's OpenBLAS, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"machine: {model} ({_cpu_vendor() or '?'}; {', '.join(sets)}), {os.cpu_count()} cores; torch "
-          f"{torch.__version__}, numpy {np.__version__} with {_numpy_blas()}; one thread; "
-          f"cpu_blas() picks {cpu_blas()} here")
+    print(f"machine: {cpu_summary()}; {os.cpu_count()} cores; torch {torch.__version__}, numpy {np.__version__} "
+          f"with {_numpy_blas()}; one thread")
     print("\n(a) GFLOP/s of the products of one hidden layer (2 runs, batch 1024), median of 7 interleaved rounds\n")
     print("| layer | product | MKL (torch.bmm) | OpenBLAS (numpy.matmul) | OpenBLAS / MKL |")
     print("|---|---|---|---|---|")

@@ -67,7 +67,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="default_run_"))
     commit = copy_checkout(work)
     print(f"# default workflow (config.yaml) from scratch, commit {commit}, {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"# machine: {platform.machine()}, {os.cpu_count()} CPUs; snakemake --cores {args.cores}; install not timed")
+    sys.path.insert(0, str(REPO))
+    from identifiability.device import cpu_summary
+    print(f"# machine: {platform.machine()}, {cpu_summary()}, {os.cpu_count()} CPUs; snakemake --cores {args.cores}; "
+          "install not timed")
     speed_before = machine_speed()
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores)], cwd=work,

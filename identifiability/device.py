@@ -36,12 +36,26 @@ def set_threads(threads: int | None) -> None:
         threadpool_limits(threads, user_api="blas")
 
 
-def _cpu_vendor() -> str:
+def _cpuinfo(field: str) -> str:
+    """The first ``field`` line of /proc/cpuinfo (Linux), or "" where there is none."""
     try:
         return next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("vendor_id"))
+                    if line.split(":", 1)[0].strip() == field)
     except (OSError, StopIteration):
         return ""
+
+
+def _cpu_vendor() -> str:
+    return _cpuinfo("vendor_id")
+
+
+def cpu_summary() -> str:
+    """What the benchmarks print about the CPU: model, vendor and the instruction sets that decide
+    the training's products (AVX2, AVX-512, AVX-512 BF16, AMX), and the choices made from them."""
+    flags = set(_cpuinfo("flags").split())
+    sets = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
+    return (f"{_cpuinfo('model name') or '?'} ({_cpu_vendor() or '?'}; {', '.join(sets) or 'flags unknown'}); "
+            f"cpu_matmul auto = {cpu_matmul_precision('auto', torch.device('cpu'))}, cpu_blas = {cpu_blas()}")
 
 
 def _numpy_blas() -> str:
@@ -57,7 +71,7 @@ def cpu_blas() -> str:
     """The library that computes the encoder's float32 products on the CPU: ``mkl``, torch's own
     (Intel's MKL, statically linked), or ``openblas``, numpy's. MKL takes slower code paths on CPUs
     that are not Intel's: on an AMD EPYC (Zen 3, AVX2) numpy's OpenBLAS runs the encoder's
-    250 x 250 products 1.2-1.4x faster and a training step 1.13x faster (benchmarks/cpu_blas.txt).
+    products 1.02-1.43x faster and a training step 1.08-1.19x faster (benchmarks/cpu_blas.txt).
     So: ``openblas`` where the CPU is not an Intel one and numpy's BLAS is OpenBLAS, else ``mkl``;
     ``IDENTIFIABILITY_CPU_BLAS=mkl|openblas`` overrides. The two agree to float32 rounding."""
     requested = os.environ.get("IDENTIFIABILITY_CPU_BLAS", "auto")

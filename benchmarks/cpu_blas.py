@@ -8,7 +8,9 @@ numpy's (OpenBLAS)? (identifiability.device.cpu_blas picks OpenBLAS on CPUs that
 (b) ms per run-step of a whole training step (DIET, N = 1000, |C| = 100, 2 stacked runs, one
     thread), the two libraries alternating every 10 steps inside one process so that the machine's
     drift cancels in the paired ratio; at d = 5 also two such processes side by side (how the
-    default workflow runs its jobs on 2 cores).
+    default workflow runs its jobs on 2 cores);
+(c) ms per run-step of that step (d = 5) at 1 and 2 threads, a fresh process for each library and
+    thread count (``threads`` of the config): OpenBLAS's threads beside torch's OpenMP ones.
 
     python benchmarks/cpu_blas.py > benchmarks/cpu_blas.txt
 """
@@ -26,9 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def use_blas(name: str) -> None:
-    from identifiability.device import cpu_blas
-    os.environ["IDENTIFIABILITY_CPU_BLAS"] = name
-    cpu_blas.cache_clear()
+    os.environ["IDENTIFIABILITY_CPU_BLAS"] = name   # read at every product (identifiability.device.cpu_blas)
 
 
 def timed(f, n: int) -> float:
@@ -86,7 +86,30 @@ def steps_line(label: str, result: tuple[float, float, float]) -> str:
     return f"| {label} | {result[0]:.1f} | {result[1]:.1f} | {result[2]:.2f}x |"
 
 
+def threaded_step(blas: str, threads: int, steps: int = 40) -> float:
+    """ms per run-step of the d = 5 step in a fresh process with ``threads`` threads and ``blas``."""
+    env = {**os.environ, "IDENTIFIABILITY_CPU_BLAS": blas}
+    out = subprocess.run([sys.executable, __file__, "--threaded", str(threads), str(steps)], cwd=REPO, env=env,
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    return float(out.split()[-1])
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--threaded"]:       # one process of (c), run by threaded_step
+        import torch
+        from identifiability.cli import retain_freed_memory
+        from identifiability.device import set_threads
+        from identifiability.synthetic.process import create_process
+        from identifiability.synthetic.settings import ProcessSettings, TrainSettings
+        from identifiability.synthetic.train import RunBatch
+        retain_freed_memory()
+        set_threads(int(sys.argv[2]))
+        procs = [create_process(ProcessSettings(), s)[0] for s in range(2)]
+        batch = RunBatch(TrainSettings(lr=0.02, cpu_matmul="float32"), procs, torch.device("cpu"))
+        for _ in range(5):
+            batch.train_step()
+        print(timed(batch.train_step, int(sys.argv[3])) * 1000 / batch.n_runs)
+        return
     if sys.argv[1:2] == ["--steps"]:          # one process of (b)'s side-by-side pair, run by main below
         from identifiability.device import set_threads
         set_threads(1)
@@ -117,6 +140,15 @@ def main() -> None:
     for i, p in enumerate(pair):
         result = tuple(map(float, p.communicate()[0].split()))
         print(steps_line(f"d = 5, process {i + 1} of 2 side by side", result))
+    print("\n(c) ms per run-step of the d = 5 step by thread count, a fresh process each (40 steps, alone)\n")
+    print("| library | 1 thread | 2 threads | 2 threads / 1 thread |")
+    print("|---|---|---|---|")
+    for blas in ("mkl", "openblas"):
+        one, two = threaded_step(blas, 1), threaded_step(blas, 2)
+        print(f"| {blas} | {one:.1f} | {two:.1f} | {two / one:.2f}x |")
+    from identifiability.device import cpu_blas
+    os.environ.pop("IDENTIFIABILITY_CPU_BLAS", None)   # (b) left its last choice there
+    print(f"\ncpu_blas picks {cpu_blas(threads=1)} at 1 thread and {cpu_blas(threads=2)} at 2")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ if sys.argv[3] == "retain":
 from identifiability.synthetic.process import create_process
 from identifiability.synthetic.settings import ProcessSettings, TrainSettings
 from identifiability.synthetic.train import RunBatch
-torch.set_num_threads(int(sys.argv[1]))
+from identifiability.device import set_threads
+set_threads(int(sys.argv[1]))
 procs = [create_process(ProcessSettings(), s)[0] for s in range(2)]
 b = RunBatch(TrainSettings(lr=0.02, cpu_matmul=sys.argv[2]), procs, torch.device("cpu"))
 for _ in range(5):

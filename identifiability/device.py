@@ -55,7 +55,8 @@ def cpu_summary() -> str:
     flags = set(_cpuinfo("flags").split())
     sets = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
     return (f"{_cpuinfo('model name') or '?'} ({_cpu_vendor() or '?'}; {', '.join(sets) or 'flags unknown'}); "
-            f"cpu_matmul auto = {cpu_matmul_precision('auto', torch.device('cpu'))}, cpu_blas = {cpu_blas()}")
+            f"cpu_matmul auto = {cpu_matmul_precision('auto', torch.device('cpu'))}, "
+            f"cpu_blas = {cpu_blas(threads=1)} at 1 thread, {cpu_blas(threads=2)} at more")
 
 
 def _numpy_blas() -> str:
@@ -66,21 +67,31 @@ def _numpy_blas() -> str:
         return ""
 
 
-@functools.cache
-def cpu_blas() -> str:
+def cpu_blas(threads: int | None = None) -> str:
     """The library that computes the encoder's float32 products on the CPU: ``mkl``, torch's own
     (Intel's MKL, statically linked), or ``openblas``, numpy's. MKL takes slower code paths on CPUs
-    that are not Intel's: on an AMD EPYC (Zen 3, AVX2) numpy's OpenBLAS runs the encoder's
-    products 1.02-1.43x faster and a training step 1.08-1.19x faster (benchmarks/cpu_blas.txt).
-    So: ``openblas`` where the CPU is not an Intel one and numpy's BLAS is OpenBLAS, else ``mkl``;
+    that are not Intel's: on an AMD EPYC (Zen 4 whose hypervisor shows AVX2 only) numpy's
+    OpenBLAS runs the encoder's products 1.02-1.43x faster and a training step 1.08-1.21x faster
+    (benchmarks/cpu_blas.txt). That holds for one thread only: with more, torch's OpenMP threads
+    (spinning between its operations) and OpenBLAS's own threads compete for the cores, and a
+    2-thread step took 2.57x as long as a 1-thread one, where with MKL (one thread pool) it takes
+    0.46x (benchmarks/cpu_blas.txt, (c)).
+    So: ``openblas`` where the CPU is not an Intel one, numpy's BLAS is OpenBLAS and the products
+    run on ``threads`` = 1 (default: torch's current thread count), else ``mkl``;
     ``IDENTIFIABILITY_CPU_BLAS=mkl|openblas`` overrides. The two agree to float32 rounding."""
     requested = os.environ.get("IDENTIFIABILITY_CPU_BLAS", "auto")
     if requested not in (*CPU_BLAS, "auto"):
         raise ValueError(f"IDENTIFIABILITY_CPU_BLAS must be one of {[*CPU_BLAS, 'auto']}, got {requested!r}")
     if requested != "auto":
         return requested
-    openblas = "openblas" in _numpy_blas().lower()
-    return "openblas" if openblas and _cpu_vendor() not in ("GenuineIntel", "") else "mkl"
+    threads = torch.get_num_threads() if threads is None else threads
+    return "openblas" if threads == 1 and _openblas_is_faster() else "mkl"
+
+
+@functools.cache
+def _openblas_is_faster() -> bool:
+    """numpy's BLAS is OpenBLAS and the CPU is known not to be Intel's (see cpu_blas)."""
+    return "openblas" in _numpy_blas().lower() and _cpu_vendor() not in ("GenuineIntel", "")
 
 
 def native_bfloat16_cpu() -> bool:

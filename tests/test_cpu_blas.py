@@ -1,5 +1,6 @@
 """The library behind the encoder's float32 products on the CPU (identifiability.device.cpu_blas):
-numpy's OpenBLAS on CPUs that are not Intel's, torch's MKL on Intel's; both give the same products,
+numpy's OpenBLAS on CPUs that are not Intel's at one thread, torch's MKL on Intel's or at more
+threads; both give the same products,
 gradients and training to float32 rounding, and a job's thread count holds for both."""
 import pytest
 import torch
@@ -20,9 +21,9 @@ def blas(monkeypatch):
             monkeypatch.delenv("IDENTIFIABILITY_CPU_BLAS", raising=False)
         else:
             monkeypatch.setenv("IDENTIFIABILITY_CPU_BLAS", name)
-        device.cpu_blas.cache_clear()
+        device._openblas_is_faster.cache_clear()
     yield use
-    device.cpu_blas.cache_clear()
+    device._openblas_is_faster.cache_clear()
 
 
 @pytest.mark.parametrize("vendor, numpy_blas, expected", [
@@ -35,7 +36,8 @@ def test_the_choice_follows_the_cpu_vendor_and_numpys_blas(blas, monkeypatch, ve
     monkeypatch.setattr(device, "_cpu_vendor", lambda: vendor)
     monkeypatch.setattr(device, "_numpy_blas", lambda: numpy_blas)
     blas(None)
-    assert device.cpu_blas() == expected
+    assert device.cpu_blas(threads=1) == expected
+    assert device.cpu_blas(threads=2) == "mkl"      # OpenBLAS's threads beside torch's: 2.6x slower steps
     blas("mkl")
     assert device.cpu_blas() == "mkl"
     blas("openblas")
@@ -95,3 +97,21 @@ def test_a_jobs_thread_count_holds_for_numpys_blas_too():
     finally:
         torch.set_num_threads(before)
         threadpool_limits(blas_before, user_api="blas")
+
+
+def test_products_leave_openblas_when_the_job_runs_more_threads(blas, monkeypatch):
+    """auto on a CPU where OpenBLAS is the faster: one thread takes it, two take torch's (one pool)."""
+    monkeypatch.setattr(device, "_cpu_vendor", lambda: "AuthenticAMD")
+    monkeypatch.setattr(device, "_numpy_blas", lambda: "scipy-openblas")
+    blas(None)
+    h = torch.randn(2, 16, 8, requires_grad=True)
+    w = torch.randn(2, 4, 8, requires_grad=True)
+    before = torch.get_num_threads()
+    try:
+        used = {}
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            used[threads] = type(M._linear(h, w).grad_fn).__name__
+        assert "OpenBlas" in used[1] and "OpenBlas" not in used[2]
+    finally:
+        torch.set_num_threads(before)

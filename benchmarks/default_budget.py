@@ -12,10 +12,12 @@ the workflow can use 2 cores, and whether a shorter budget keeps the baseline's 
     point or 2 paper std).
 
     python benchmarks/default_budget.py > benchmarks/default_budget.txt
+    python benchmarks/default_budget.py --grid 600:0.02 450:0.03 ...   # (c) alone, budgets STEPS:LR
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -62,7 +64,7 @@ def step_ms(threads: int, side_by_side: int = 1, precision: str = "float32") -> 
     return [ms for ms, _ in step_stats(threads, side_by_side, precision)]
 
 
-def baseline_r2(steps: int, precision: str = "float32") -> dict[str, float]:
+def baseline_r2(steps: int, precision: str = "float32", lr: float = 0.02) -> dict[str, float]:
     import torch
     from identifiability import linear_fit
     from identifiability.synthetic.evaluate import extract
@@ -80,7 +82,7 @@ def baseline_r2(steps: int, precision: str = "float32") -> dict[str, float]:
             save_process(paths[-1], p, e)
             procs.append(p)
         for name, kw in (("diet (o)", {"w_norm": True}), ("diet (a)", {}), ("supervised", {"method": "supervised"})):
-            ts = TrainSettings(steps=steps, batch_size=1024, lr=0.02, warmup_steps=steps // 10, log_every=steps,
+            ts = TrainSettings(steps=steps, batch_size=1024, lr=lr, warmup_steps=steps // 10, log_every=steps,
                                checkpoint_every=0, cpu_matmul=precision, **kw)
             batch = train_runs(ts, procs, [Path(tmp) / "a", Path(tmp) / "b"], torch.device("cpu"), log=lambda _: None)
             r2 = []
@@ -92,11 +94,38 @@ def baseline_r2(steps: int, precision: str = "float32") -> dict[str, float]:
     return out
 
 
+PAPER_BASELINE = {"diet (o)": (98.6, 1.0), "diet (a)": (99.0, 0.0), "supervised": (99.8, 0.0)}
+
+
+def baseline_line(steps: int, precision: str, lr: float = 0.02) -> str:
+    from identifiability.synthetic.paper import verdict
+    r2 = baseline_r2(steps, precision, lr)
+    cells = "; ".join(f"{k} {v:.2f} vs {PAPER_BASELINE[k][0]} -> {verdict('r2_z', v, *PAPER_BASELINE[k])[1]}"
+                      for k, v in r2.items())
+    return f"(c) baseline at {steps} steps, lr {lr:g}, {precision} products: {cells}"
+
+
+def budget(text: str) -> tuple[int, float]:
+    """STEPS:LR -> (steps, lr), for --grid."""
+    try:
+        steps, lr = text.split(":")
+        return int(steps), float(lr)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a budget is STEPS:LR, e.g. 450:0.03; got {text!r}") from None
+
+
+def grid(budgets: list[tuple[int, float]]) -> None:
+    """(c) alone, for these (steps, lr) budgets (warm-up a tenth of the steps, cosine), float32."""
+    sys.path.insert(0, str(REPO))
+    print(f"# the baseline's verdicts by budget, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU, float32 products")
+    for steps, lr in budgets:
+        print(baseline_line(steps, "float32", lr), flush=True)
+
+
 def main() -> None:
     sys.path.insert(0, str(REPO))
     from identifiability.config import load_config
     from identifiability.synthetic.plan import build_plan
-    from identifiability.synthetic.paper import verdict
     print(f"# what bounds the default run, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU")
     from identifiability.device import native_bfloat16_cpu
     precisions = ["float32"] + (["bfloat16"] if native_bfloat16_cpu() else [])
@@ -114,11 +143,13 @@ def main() -> None:
         print(f"(b) {precision}: default config: {len(plan.settings)} settings x {len(plan.seeds)} seeds; {units:,.0f} "
               f"step-units (a d = 5 batch-1024 run-step = 1) x {best:.1f} ms = {units * best / 60000:.1f} min of "
               "training on 2 cores at best, before start-up, evaluation and DisLib")
-    paper = {"diet (o)": (98.6, 1.0), "diet (a)": (99.0, 0.0), "supervised": (99.8, 0.0)}
     for steps, precision in [(600, p) for p in precisions] + [(400, precisions[-1])]:
-        r2 = baseline_r2(steps, precision)
-        cells = "; ".join(f"{k} {v:.2f} vs {paper[k][0]} -> {verdict('r2_z', v, *paper[k])[1]}" for k, v in r2.items())
-        print(f"(c) baseline at {steps} steps, {precision} products: {cells}")
+        print(baseline_line(steps, precision))
+
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--grid", nargs="+", type=budget, metavar="STEPS:LR",
+                        help="only (c), at these budgets (warm-up a tenth of the steps, cosine, float32)")
+    args = parser.parse_args()
+    grid(args.grid) if args.grid else main()

@@ -10,7 +10,8 @@ numpy's (OpenBLAS)? (identifiability.device.cpu_blas picks OpenBLAS on CPUs that
     drift cancels in the paired ratio; at d = 5 also two such processes side by side (how the
     default workflow runs its jobs on 2 cores);
 (c) ms per run-step of that step (d = 5) at 1 and 2 threads, a fresh process for each library and
-    thread count (``threads`` of the config): OpenBLAS's threads beside torch's OpenMP ones.
+    thread count (``threads`` of the config): OpenBLAS's threads beside torch's OpenMP ones;
+(d) the cost of the choice itself: µs per call of cpu_blas(), which every encoder product makes.
 
     python benchmarks/cpu_blas.py > benchmarks/cpu_blas.txt
 """
@@ -149,6 +150,8 @@ def main() -> None:
     from identifiability.device import cpu_blas
     os.environ.pop("IDENTIFIABILITY_CPU_BLAS", None)   # (b) left its last choice there
     print(f"\ncpu_blas picks {cpu_blas(threads=1)} at 1 thread and {cpu_blas(threads=2)} at 2")
+    per_call = statistics.median(timed(cpu_blas, 100_000) for _ in range(5))
+    print(f"\n(d) cpu_blas() per call: {per_call * 1e6:.2f} µs (median of 5 rounds of 100000 calls)")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ numpy's (OpenBLAS)? (identifiability.device.cpu_blas picks OpenBLAS on CPUs that
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -116,6 +117,7 @@ def main() -> None:
         set_threads(1)
         print(*paired_steps(int(sys.argv[2]), int(sys.argv[3])))
         return
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     import numpy as np
     import torch
     from identifiability.cli import retain_freed_memory

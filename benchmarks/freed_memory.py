@@ -10,6 +10,7 @@ processes side by side (the default run's 2 jobs at a time).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -20,6 +21,7 @@ ROUNDS = 6
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     print(f"# page faults and step time, {time.strftime('%Y-%m-%d %H:%M')}; d = 5 run-step, batch 1024, "
           "2 stacked runs, cpu_matmul auto, 40 steps a process")
     for side_by_side in (1, 2):

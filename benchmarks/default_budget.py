@@ -127,8 +127,9 @@ def main() -> None:
     from identifiability.config import load_config
     from identifiability.synthetic.plan import build_plan
     print(f"# what bounds the default run, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU")
-    from identifiability.device import native_bfloat16_cpu
-    precisions = ["float32"] + (["bfloat16"] if native_bfloat16_cpu() else [])
+    import torch
+    from identifiability.device import products_here
+    precisions = ["float32"] + (["bfloat16"] if products_here("auto", torch.device("cpu")).startswith("bfloat16") else [])
     plan = build_plan(load_config(REPO / "config.yaml")["synthetic"])
     units = sum((s.process.d / 5) ** 2 * s.train.batch_size / 1024 * (2 if s.train.method == "infonce" else 1)
                 * s.train.steps for s in plan.settings.values()) * len(plan.seeds)

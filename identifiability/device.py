@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-import os
+import json
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
-CPU_BLAS = ("mkl", "openblas")
+from identifiability.numerics import PRODUCTS, blas_override, machine_probe, resolve_products
 
 
 def resolve_device(requested: str = "auto") -> torch.device:
@@ -55,7 +57,7 @@ def cpu_summary() -> str:
     flags = set(_cpuinfo("flags").split())
     sets = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
     return (f"{_cpuinfo('model name') or '?'} ({_cpu_vendor() or '?'}; {', '.join(sets) or 'flags unknown'}); "
-            f"cpu_matmul auto = {cpu_matmul_precision('auto', torch.device('cpu'))}, "
+            f"cpu_matmul auto = {products_here('auto', torch.device('cpu'), threads=1)} at 1 thread, "
             f"cpu_blas = {cpu_blas(threads=1)} at 1 thread, {cpu_blas(threads=2)} at more")
 
 
@@ -79,10 +81,7 @@ def cpu_blas(threads: int | None = None) -> str:
     So: ``openblas`` where the CPU is not an Intel one, numpy's BLAS is OpenBLAS and the products
     run on ``threads`` = 1 (default: torch's current thread count), else ``mkl``;
     ``IDENTIFIABILITY_CPU_BLAS=mkl|openblas`` overrides. The two agree to float32 rounding."""
-    requested = os.environ.get("IDENTIFIABILITY_CPU_BLAS", "auto")
-    if requested not in (*CPU_BLAS, "auto"):
-        raise ValueError(f"IDENTIFIABILITY_CPU_BLAS must be one of {[*CPU_BLAS, 'auto']}, got {requested!r}")
-    if requested != "auto":
+    if (requested := blas_override()) is not None:
         return requested
     threads = torch.get_num_threads() if threads is None else threads
     return "openblas" if threads == 1 and _openblas_is_faster() else "mkl"
@@ -94,20 +93,67 @@ def _openblas_is_faster() -> bool:
     return "openblas" in _numpy_blas().lower() and _cpu_vendor() not in ("GenuineIntel", "")
 
 
-def native_bfloat16_cpu() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16)."""
-    checks = (getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
-    return any(check() for check in checks if check is not None)
+def probe_machine() -> dict:
+    """What this machine's matrix products do, measured (``identifiability.numerics``): whether
+    CUDA is usable; whether oneDNN's bfloat16 switch changes a float32 product (``mm`` and ``bmm``,
+    one thread: the error of bfloat16 inputs, ~2^-9, against float32's ~1e-7), which is how it
+    reaches AMX; and how many times faster a product of explicit bfloat16 tensors runs than the
+    float32 one (the best of 7 alternating timings of 4 x (256x256 . 256x256), one thread)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        g = torch.Generator().manual_seed(0)
+        a, b = torch.randn(4, 256, 256, generator=g), torch.randn(4, 256, 256, generator=g)
+        exact = a.double() @ b.double()
+
+        def error(c):
+            return ((c.double() - exact).norm() / exact.norm()).item()
+
+        with matmul_precision("bfloat16"):
+            switched = min(error(torch.bmm(a, b)), error(torch.stack([torch.mm(x, y) for x, y in zip(a, b)])))
+        ab, bb = a.bfloat16(), b.bfloat16()
+        best = {"float32": float("inf"), "bfloat16": float("inf")}
+        for round_ in range(8):   # round 0 warms both up (oneDNN builds its kernels on first use)
+            for name, (x, y) in (("float32", (a, b)), ("bfloat16", (ab, bb))):
+                t0 = time.perf_counter()
+                for _ in range(3):
+                    torch.bmm(x, y)
+                if round_:
+                    best[name] = min(best[name], time.perf_counter() - t0)
+        return {"cuda": torch.cuda.is_available(),
+                "onednn_bfloat16": switched > 1e-4,
+                "onednn_bfloat16_error": switched,
+                "tensors_speedup": round(best["float32"] / best["bfloat16"], 3),
+                "openblas_faster": _openblas_is_faster(),
+                "cpu": _cpuinfo("model name"), "vendor": _cpu_vendor(), "numpy_blas": _numpy_blas(),
+                "torch": torch.__version__}
+    finally:
+        torch.set_num_threads(before)
 
 
-def cpu_matmul_precision(requested: str, device: torch.device) -> str:
-    """The precision a run's matrix products get: ``float32`` or ``bfloat16`` (a training setting
-    ``cpu_matmul``: float32 | bfloat16 | auto, which applies on the CPU only)."""
-    if device.type != "cpu":
-        return "float32"
-    if requested == "auto":
-        return "bfloat16" if native_bfloat16_cpu() else "float32"
-    return requested
+def products_here(cpu_matmul: str, device: torch.device, threads: int | None = None) -> str:
+    """``cpu_matmul`` resolved on this machine and ``device`` (``identifiability.numerics``)."""
+    return resolve_products(cpu_matmul, device.type, torch.get_num_threads() if threads is None else threads,
+                            None if device.type == "cuda" else machine_probe())
+
+
+def check_products(products: str, device: torch.device) -> None:
+    """ValueError, naming the setting to change, if this machine cannot compute ``products``."""
+    if products not in PRODUCTS:
+        raise ValueError(f"products must be one of {list(PRODUCTS)}, got {products!r}")
+    if device.type == "cuda":
+        if products != "float32":
+            raise ValueError(f"products {products} are CPU products and this job trains on {device}: plan the "
+                             "workflow where its jobs run, or set synthetic.device to cuda so that the plan "
+                             "resolves cpu_matmul for the GPU (float32)")
+        return
+    if products == "float32-openblas" and "openblas" not in _numpy_blas().lower():
+        raise ValueError("products float32-openblas need numpy built on OpenBLAS, and this numpy's BLAS is "
+                         f"{_numpy_blas() or 'unknown'}: set IDENTIFIABILITY_CPU_BLAS=mkl where the workflow plans")
+    if products == "bfloat16-onednn" and not machine_probe()["onednn_bfloat16"]:
+        raise ValueError("products bfloat16-onednn: oneDNN's bfloat16 switch changes no product on this CPU "
+                         "(measured), so these runs would be float32 under a bfloat16 name; plan on this "
+                         "machine (cpu_matmul bfloat16 then uses bfloat16 tensors) or set cpu_matmul: float32")
 
 
 @contextmanager
@@ -121,3 +167,10 @@ def matmul_precision(precision: str):
         yield
     finally:
         backend.fp32_precision = previous
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--probe"]:
+        raise SystemExit("usage: python -m identifiability.device --probe   (prints what this machine's "
+                         "matrix products do, as JSON; identifiability.numerics keeps it per machine)")
+    print(json.dumps(probe_machine()))

@@ -6,7 +6,7 @@ import json
 
 from identifiability.synthetic.workflow import SyntheticLayout
 
-SYN = SyntheticLayout(config["synthetic"], f"{RESULTS}/synthetic")
+SYN = SyntheticLayout(config["synthetic"], f"{RESULTS}/synthetic", THREADS)
 SYN_OUT = SYN.out
 SYN_LOGS = f"{LOGS}/synthetic"
 SYN_DEVICE = config["synthetic"]["device"]

@@ -23,12 +23,21 @@ from pathlib import Path
 import torch
 
 from identifiability.cli import add_dataclass_arguments, dataclass_from_args, run_main
-from identifiability.device import cpu_blas, cpu_matmul_precision, native_bfloat16_cpu, resolve_device, set_threads
+from identifiability.device import check_products, machine_probe, products_here, resolve_device, set_threads
+from identifiability.numerics import PRODUCTS, TENSORS_MIN_SPEEDUP
 from identifiability.io import atomic_path
 from identifiability.synthetic.evaluate import evaluate_run
 from identifiability.synthetic.process import load_process
 from identifiability.synthetic.settings import PER_RUN_FIELDS, TrainSettings
 from identifiability.synthetic.train import final_state, train_runs
+
+
+PRODUCT_WORDS = {
+    "float32": "float32 by torch's BLAS",
+    "float32-openblas": "float32 by numpy's OpenBLAS",
+    "bfloat16-onednn": "hidden layers: bfloat16 inputs, float32 accumulation, by oneDNN's switch",
+    "bfloat16-tensors": "hidden layers: bfloat16 tensors, float32 accumulation inside each product",
+}
 
 
 def run_settings(base: TrainSettings, overrides: list[str] | None, n_runs: int) -> list[TrainSettings]:
@@ -70,6 +79,10 @@ def main() -> None:
                              f"{', '.join(PER_RUN_FIELDS)} (default: the flags below for every run)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if usable, else CPU), cpu or cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--products", choices=PRODUCTS, default=None,
+                        help="how the encoder's products are computed, as the workflow planned them "
+                             "(identifiability.numerics; the run's id names them): stops if this machine "
+                             "cannot; default: --cpu-matmul resolved here")
     parser.add_argument("--representations", nargs="+", metavar="H5",
                         help="also extract each trained run's representations to this file (one per run)")
     parser.add_argument("--metrics", nargs="+", metavar="JSON",
@@ -94,19 +107,19 @@ def main() -> None:
     processes = [p for p, _ in loaded]
     run_dirs = [Path(o).parent for o in args.out]
     print(f"training {len(processes)} run(s) on {device}: {base}")
-    precision = cpu_matmul_precision(base.cpu_matmul, device)
-    library = f" by {'numpy' if cpu_blas() == 'openblas' else 'torch'}'s {cpu_blas()}" if device.type == "cpu" else ""
-    print(f"matrix products in {precision}" + (" (bfloat16 inputs, float32 accumulation)" if precision == "bfloat16"
-                                               else library))
-    if precision == "bfloat16" and not native_bfloat16_cpu():
-        print("note: this CPU has no bfloat16 instructions (AMX, AVX-512 BF16), so bfloat16 products are not "
-              "expected to be faster here; cpu_matmul auto picks float32 on such CPUs")
+    products = args.products or products_here(base.cpu_matmul, device)
+    check_products(products, device)
+    print(f"matrix products: {products} ({PRODUCT_WORDS[products]})")
+    if products == "bfloat16-tensors" and machine_probe()["tensors_speedup"] < TENSORS_MIN_SPEEDUP:
+        print(f"note: bfloat16 products ran {machine_probe()['tensors_speedup']:.2f}x as fast as float32 ones "
+              "on this CPU (measured), so they are not expected to save time here; cpu_matmul auto picks "
+              "float32 on such CPUs")
     for r, s in enumerate(settings):
         own = {k: getattr(s, k) for k in PER_RUN_FIELDS if getattr(s, k) != getattr(base, k)}
         if own:
             print(f"  run {r} overrides: {own}")
     batch = train_runs(settings, processes, run_dirs, device, eval_sets=[e for _, e in loaded],
-                       checkpoints=checkpoints)
+                       checkpoints=checkpoints, products=products)
     states = [final_state(batch, r, asdict(processes[r].settings)) for r in range(batch.n_runs)]
     for state, out in zip(states, args.out):
         with atomic_path(out) as tmp:

@@ -72,16 +72,33 @@ def test_both_libraries_give_the_same_products_and_gradients(blas, runs):
 
 
 def test_training_agrees_between_the_libraries(blas):
-    """Ten steps of two stacked runs: the same losses and parameters to float32 rounding."""
+    """Two stacked runs from the same start, by each library: what float32 rounding bounds.
+
+    One step's gradients: every product rounds at u = 2^-24 per operation and accumulates K of
+    them (K <= 50 here), so each product's relative error is at most about K u ~ 3e-6; a forward
+    and backward pass chains 2 x 7 of them (BatchNorm renormalises between, amplifying no more than
+    its inverse batch std, ~1 here), so the gradients agree norm-wise to 14 K u ~ 4e-5 at worst.
+    Parameters after several Adam steps are not bounded by rounding: Adam's first steps move each
+    weight by about lr x sign(gradient), so a gradient within rounding of zero may step either way
+    (212 of 45,000 weights of a hidden layer differed by up to 7e-4 after 10 steps on an AMD EPYC
+    with AVX-512). Those weights barely move the loss (its gradient in them is ~0), so the losses
+    of ten steps agree to about the same 1e-4 relative as a single step's."""
     procs = [create_process(ProcessSettings(d=3, clusters=12, N=60), s)[0] for s in range(2)]
     out = {}
     for name in ("mkl", "openblas"):
         blas(name)
         batch = RunBatch(TrainSettings(steps=10, batch_size=64, warmup_steps=2), procs, torch.device("cpu"))
-        losses = torch.stack([batch.train_step() for _ in range(10)])
-        out[name] = (losses, batch.params["hidden2.weight"].detach().clone())
+        assert batch.products == ("float32-openblas" if name == "openblas" else "float32")
+        data = batch.method.draw(batch)
+        loss = batch.method.loss(batch, data).sum()
+        trainable = {k: v for k, v in batch.params.items() if v.requires_grad}
+        grads = dict(zip(trainable, torch.autograd.grad(loss, list(trainable.values()))))
+        batch = RunBatch(TrainSettings(steps=10, batch_size=64, warmup_steps=2), procs, torch.device("cpu"))
+        out[name] = (torch.stack([batch.train_step() for _ in range(10)]), grads)
+    for k, g in out["mkl"][1].items():
+        diff = (g - out["openblas"][1][k]).norm() / g.norm().clamp_min(1e-30)
+        assert diff < 4e-5, (k, float(diff))
     torch.testing.assert_close(out["mkl"][0], out["openblas"][0], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(out["mkl"][1], out["openblas"][1], rtol=1e-3, atol=1e-4)
 
 
 def test_a_jobs_thread_count_holds_for_numpys_blas_too():

@@ -72,6 +72,7 @@ def compute_metrics(path) -> dict:
         "steps": meta["steps"],
         "train_wall_s": meta.get("train_wall_s"),
         "stacked_runs": meta.get("stacked_runs"),
+        "products": meta.get("products"),
         **theorem_maps(z, z_hat, rows, v, float(arrays["beta"])),
     }
     out.update({f"process.{k}": v for k, v in meta["process_settings"].items()})

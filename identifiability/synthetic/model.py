@@ -137,10 +137,11 @@ def unstack_run(stacked: dict[str, torch.Tensor], r: int) -> dict[str, torch.Ten
     return {k: v[r].detach().clone() for k, v in stacked.items()}
 
 
-def _linear(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+def _linear(h: torch.Tensor, weight: torch.Tensor, blas: str | None = None) -> torch.Tensor:
     """h @ weight^T per run: (R, B, in) x (R, out, in) -> (R, B, out), on the CPU in float32 by
-    ``identifiability.device.cpu_blas`` (numpy's OpenBLAS where it is the faster), else by torch."""
-    if h.device.type == "cpu" and h.dtype == torch.float32 and cpu_blas() == "openblas":
+    ``blas`` (mkl: torch's; openblas: numpy's; None: ``identifiability.device.cpu_blas``'s choice),
+    on other devices by torch."""
+    if h.device.type == "cpu" and h.dtype == torch.float32 and (blas or cpu_blas()) == "openblas":
         return _OpenBlasProduct.apply(h, weight)
     return _torch_linear(h, weight)
 
@@ -173,42 +174,66 @@ class _OpenBlasProduct(torch.autograd.Function):
         return _numpy_bmm(grad, weight), _numpy_bmm(grad.transpose(1, 2), h)
 
 
-class _HiddenProduct(torch.autograd.Function):
-    """h @ weight^T per run with its products, forward and backward, in ``precision`` (see
-    ``encode``): the backward runs after the forward's context has closed, so it sets its own."""
+class _OneDnnBfloat16Product(torch.autograd.Function):
+    """h @ weight^T per run, forward and backward, with oneDNN's bfloat16 switch on (bfloat16
+    inputs, float32 accumulation and outputs): the backward runs after the forward's context has
+    closed, so it sets its own."""
 
     @staticmethod
-    def forward(ctx, h, weight, precision):
+    def forward(ctx, h, weight):
         ctx.save_for_backward(h, weight)
-        ctx.precision = precision
-        with matmul_precision(precision):
+        with matmul_precision("bfloat16"):
             return _torch_linear(h, weight)
 
     @staticmethod
     def backward(ctx, grad):
         h, weight = ctx.saved_tensors
-        with matmul_precision(ctx.precision):
-            return torch.bmm(grad, weight), torch.bmm(grad.transpose(1, 2), h), None
+        with matmul_precision("bfloat16"):
+            return torch.bmm(grad, weight), torch.bmm(grad.transpose(1, 2), h)
+
+
+class _Bfloat16TensorProduct(torch.autograd.Function):
+    """h @ weight^T per run, forward and backward, on explicit bfloat16 tensors (inputs rounded to
+    bfloat16, the products' outputs bfloat16 too), cast back to float32: what reaches the
+    bfloat16 units of CPUs where oneDNN's switch does not (AMD's AVX-512 BF16)."""
+
+    @staticmethod
+    def forward(ctx, h, weight):
+        h16, w16 = h.bfloat16(), weight.bfloat16()
+        ctx.save_for_backward(h16, w16)
+        return _torch_linear(h16, w16).float()
+
+    @staticmethod
+    def backward(ctx, grad):
+        h16, w16 = ctx.saved_tensors
+        g16 = grad.bfloat16()
+        return torch.bmm(g16, w16).float(), torch.bmm(g16.transpose(1, 2), h16).float()
+
+
+_HIDDEN_PRODUCTS = {"bfloat16-onednn": _OneDnnBfloat16Product, "bfloat16-tensors": _Bfloat16TensorProduct}
 
 
 def encode(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor], shape: ModelShape,
-           x: torch.Tensor, train: bool, hidden_precision: str = "float32") -> torch.Tensor:
+           x: torch.Tensor, train: bool, products: str | None = None) -> torch.Tensor:
     """f(x) for stacked runs. ``x``: (R, B, d) -> (R, B, d).
 
     In training mode BatchNorm uses batch statistics and updates the running buffers in place.
-    ``hidden_precision`` (the training setting ``cpu_matmul`` resolved, ``identifiability.device``):
-    bfloat16 computes the products between hidden layers (10d -> 50d -> ... -> 10d, all but 0.2 %
-    of the encoder's multiply-adds) with bfloat16 inputs and float32 accumulation, forward and
-    backward; the layers that read the observations x and write f(x) stay float32, as do BatchNorm,
-    the head and the loss.
+    ``products`` (a run's resolved products, ``identifiability.numerics``; None: float32 by
+    ``identifiability.device.cpu_blas``'s choice, as evaluation does): float32 by torch's BLAS or by
+    numpy's OpenBLAS, or bfloat16, which computes the products between hidden layers (10d -> 50d
+    -> ... -> 10d, all but 0.2 % of the encoder's multiply-adds) with bfloat16 inputs, forward and
+    backward, by oneDNN's switch or on bfloat16 tensors; the layers that read the observations x
+    and write f(x) stay float32 (by torch's BLAS), as do BatchNorm, the head and the loss.
     """
+    hidden = _HIDDEN_PRODUCTS.get(products)
+    blas = None if products is None else ("openblas" if products == "float32-openblas" else "mkl")
     h = x                                                   # (R, B, d)
     for i in range(len(shape.hidden_factors)):
         weight = params[f"hidden{i}.weight"]
-        if i > 0 and hidden_precision != "float32":
-            h = _HiddenProduct.apply(h, weight, hidden_precision)          # (R, B, C)
+        if i > 0 and hidden is not None:
+            h = hidden.apply(h, weight)                                     # (R, B, C)
         else:
-            h = _linear(h, weight)                                          # (R, B, C)
+            h = _linear(h, weight, blas)                                    # (R, B, C)
         h = batch_norm_leaky_relu(h, buffers[f"hidden{i}.running_mean"], buffers[f"hidden{i}.running_var"],
                                   params[f"hidden{i}.bn_weight"], params[f"hidden{i}.bn_bias"], train)
     out = torch.baddbmm(params["out.bias"].unsqueeze(1), h, params["out.weight"].transpose(1, 2))

@@ -13,9 +13,10 @@ import itertools
 import json
 from dataclasses import asdict, dataclass, field
 
+from identifiability.numerics import machine_probe, resolve_products
 from identifiability.synthetic.methods import method_info
-from identifiability.synthetic.settings import (ADDED_TRAIN_DEFAULTS, CONDITIONAL_PARAMS, PER_RUN_FIELDS,
-                                                ProcessSettings, TrainSettings, theorem_case)
+from identifiability.synthetic.settings import (CONDITIONAL_PARAMS, PER_RUN_FIELDS, ProcessSettings, TrainSettings,
+                                                theorem_case)
 
 KAPPA_CASES = ("C1", "C2", "C3")      # the cases whose predictions recover kappa (docs/theory.md)
 DIVERSITY_CASES = ("C3",)             # the case that needs >= 2d diverse cluster vectors
@@ -37,10 +38,17 @@ def process_id(p: ProcessSettings) -> str:
     return f"d{p.d}_C{p.clusters}_N{p.N}_{cond}_{marg}_{_short_hash(asdict(p))}"
 
 
-def run_id(p: ProcessSettings, t: TrainSettings) -> str:
+def run_id(p: ProcessSettings, t: TrainSettings, products: str = "float32") -> str:
+    """A run's folder name: readable settings and a hash of every setting. The hash holds the
+    run's resolved ``products`` (``identifiability.numerics``) instead of the request
+    ``cpu_matmul``, so runs computed differently never share a folder and a request that resolves
+    the same (auto -> float32) shares one; float32 by torch's BLAS, what every run had before
+    the distinction existed, adds nothing, so those runs keep their ids."""
     flags = f"fn{int(t.feature_norm)}wn{int(t.w_norm)}_beta-{t.beta}" + (f"{_fmt(t.beta_init)}" if t.beta_init != 1 else "")
     noise = f"_noise{_fmt(t.label_noise)}" if t.label_noise else ""
-    train = {k: v for k, v in asdict(t).items() if ADDED_TRAIN_DEFAULTS.get(k, object()) != v}
+    train = {k: v for k, v in asdict(t).items() if k != "cpu_matmul"}
+    if products != "float32":
+        train["products"] = products
     return f"{t.method}_{flags}{noise}_{process_id(p)}_{_short_hash([asdict(p), train])}"
 
 
@@ -49,6 +57,7 @@ class Setting:
     """One (process, training) combination; its seeds are the config's seeds."""
     process: ProcessSettings
     train: TrainSettings
+    products: str = "float32"   # train.cpu_matmul resolved where the workflow plans (numerics)
 
     @property
     def process_id(self) -> str:
@@ -56,7 +65,7 @@ class Setting:
 
     @property
     def run_id(self) -> str:
-        return run_id(self.process, self.train)
+        return run_id(self.process, self.train, self.products)
 
 
 @dataclass
@@ -151,9 +160,16 @@ def _split_axes(cell: dict) -> tuple[dict, dict]:
     return out
 
 
-def build_plan(section: dict) -> Plan:
+def build_plan(section: dict, threads: int | None = None) -> Plan:
     """Resolve every table row and sweep cell x column variant into settings; identical settings
-    (e.g. a sweep cell equal to a table row) are one run, trained once."""
+    (e.g. a sweep cell equal to a table row) are one run, trained once. Each setting's
+    ``cpu_matmul`` is resolved for ``section["device"]`` and ``threads`` CPU threads per training
+    job (the config's ``threads``; None: 1) on this machine (``identifiability.numerics``)."""
+    device = section.get("device", "auto")
+
+    def products_of(t: TrainSettings) -> str:
+        return resolve_products(t.cpu_matmul, device, threads, None if device == "cuda" else machine_probe())
+
     base_p = section.get("process", {})
     base_t = section.get("train", {})
     variants = section.get("variants", {})
@@ -170,7 +186,7 @@ def build_plan(section: dict) -> Plan:
                 t.check_process(p)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{where}, row {row.label!r}, variant {variant!r}: {exc}") from None
-            s = Setting(p, t)
+            s = Setting(p, t, products_of(t))
             settings[s.run_id] = s
             processes[s.process_id] = p
             row.runs[prefix] = s.run_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from identifiability.numerics import CPU_MATMUL
 from identifiability.settings import StrictSettings
 from identifiability.synthetic.methods import METHODS, method_info
 
@@ -92,9 +93,9 @@ class TrainSettings(StrictSettings):
     label_noise: float = 0.0      # probability of replacing a label by a uniform draw
     checkpoint_every: int = 500   # steps between (atomic) resume checkpoints; 0 = never
     log_every: int = 100
-    # matrix products on a CPU: float32, or bfloat16 = float32 tensors multiplied with bfloat16
-    # inputs and float32 accumulation (oneDNN; 3-4x faster products on CPUs with AMX or AVX-512
-    # BF16), or auto = bfloat16 where the CPU has those instructions, else float32. GPUs: float32.
+    # the encoder's matrix products on a CPU: float32, bfloat16 (bfloat16 inputs, float32
+    # accumulation), or auto = bfloat16 where this machine is measured to compute them faster;
+    # GPUs: float32. Resolved per run into its "products" (identifiability.numerics).
     cpu_matmul: str = "float32"
 
     def __post_init__(self):
@@ -137,12 +138,6 @@ class TrainSettings(StrictSettings):
         progress = (step - self.warmup_steps) / max(self.steps - self.warmup_steps, 1)
         return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
-
-CPU_MATMUL = ("float32", "bfloat16", "auto")
-
-# Training settings added after runs were published, with the value every earlier run had: a run
-# at that value keeps the id it had before the setting existed (``plan.run_id``).
-ADDED_TRAIN_DEFAULTS = {"cpu_matmul": "float32"}
 
 # training settings that may differ between runs trained together in one stacked job
 PER_RUN_FIELDS = ("feature_norm", "w_norm", "beta", "beta_init", "label_noise")

@@ -18,7 +18,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from identifiability.device import cpu_blas, cpu_matmul_precision, matmul_precision
+from identifiability.device import check_products, matmul_precision, products_here
+from identifiability.numerics import precision_of
 from identifiability.io import atomic_path
 from identifiability.optim import FusedAdam
 from identifiability.progress import Progress
@@ -59,11 +60,13 @@ class RunBatch:
 
     ``settings``: one TrainSettings for every run, or one per run (differing only in PER_RUN_FIELDS).
     ``run_settings[r]`` and ``shapes[r]`` are run r's own; ``shared`` holds the loop's settings
-    (method, steps, batch size, lr schedule, ...), equal for all runs.
+    (method, steps, batch size, lr schedule, ...), equal for all runs. ``products``: how the
+    encoder's products are computed (``identifiability.numerics``), as the workflow planned them;
+    None resolves ``cpu_matmul`` here. ValueError if this machine cannot compute them.
     """
 
     def __init__(self, settings: TrainSettings | list[TrainSettings], processes: list[Process],
-                 device: torch.device, dtype: torch.dtype = torch.float32):
+                 device: torch.device, dtype: torch.dtype = torch.float32, products: str | None = None):
         sizes = {(p.settings.kind, p.settings.d, p.settings.N, p.settings.clusters) for p in processes}
         if len(sizes) != 1:
             raise ValueError(f"runs trained together must share (kind, d, N, clusters); got {sorted(sizes)}")
@@ -73,8 +76,9 @@ class RunBatch:
             s.check_process(p.settings)
         self.method = load_method(self.shared.method)
         self.device = device
-        # the encoder's hidden products: float32 | bfloat16 (model.encode)
-        self.matmul = cpu_matmul_precision(self.shared.cpu_matmul, device)
+        # the encoder's products (model.encode): planned, or resolved on this machine
+        self.products = products_here(self.shared.cpu_matmul, device) if products is None else products
+        check_products(self.products, device)
         self.processes = [p.to(device) for p in processes]
         for p in self.processes:
             p.cluster_vectors = p.cluster_vectors.to(dtype)
@@ -102,7 +106,7 @@ class RunBatch:
         data = self.method.draw(self)
         for group in self.optimizer.param_groups:
             group["lr"] = self.shared.lr_at(self.step)
-        with matmul_precision("float32"):   # all products but the encoder's hidden ones (self.matmul)
+        with matmul_precision("float32"):   # all products but the encoder's hidden ones (self.products)
             per_run = self.method.loss(self, data)
             self.optimizer.zero_grad()
             per_run.sum().backward()   # each run's parameters see only its own mean loss
@@ -177,12 +181,14 @@ def quick_affine_r2(batch: RunBatch, r: int, x_eval: torch.Tensor, z_eval: torch
 
 def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Process], run_dirs: list[Path],
                device: torch.device, eval_sets: list[dict[str, np.ndarray]] | None = None,
-               log: Callable[[str], None] = print, checkpoints: list[Path] | None = None) -> RunBatch:
+               log: Callable[[str], None] = print, checkpoints: list[Path] | None = None,
+               products: str | None = None) -> RunBatch:
     """Train the runs (resuming from their checkpoints when all are present) and return them.
 
     ``settings``: one TrainSettings for every run, or one per run (see ``RunBatch``).
-    ``checkpoints``: resume file per run (default: ``checkpoint.pt`` in its run folder)."""
-    batch = RunBatch(settings, processes, device)
+    ``checkpoints``: resume file per run (default: ``checkpoint.pt`` in its run folder).
+    ``products``: see ``RunBatch``."""
+    batch = RunBatch(settings, processes, device, products=products)
     shared = batch.shared   # the loop's settings, equal for all runs
     ckpts = [Path(c) for c in checkpoints] if checkpoints else [Path(d) / "checkpoint.pt" for d in run_dirs]
     if len(ckpts) != len(run_dirs):
@@ -254,6 +260,8 @@ def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
             # the training job's wall time (resumed parts included) and how many
             # runs shared it: a run's share of the compute is train_wall_s / stacked_runs
             "train_wall_s": batch.wall_s, "stacked_runs": batch.n_runs,
-            "matmul_precision": batch.matmul,   # what cpu_matmul resolved to on the training device
-            # the library of the encoder's float32 products (identifiability.device.cpu_blas)
-            "cpu_blas": cpu_blas() if batch.device.type == "cpu" else None}
+            # how the encoder's products were computed (identifiability.numerics): the resolved
+            # products, their precision and the library of the float32 layers on the CPU
+            "products": batch.products, "matmul_precision": precision_of(batch.products),
+            "cpu_blas": (("openblas" if batch.products == "float32-openblas" else "mkl")
+                         if batch.device.type == "cpu" else None)}

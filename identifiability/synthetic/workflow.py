@@ -24,9 +24,9 @@ from identifiability.synthetic.settings import PER_RUN_FIELDS
 
 
 class SyntheticLayout:
-    def __init__(self, section: dict, out: str):
+    def __init__(self, section: dict, out: str, threads: int | None = None):
         self.out = out
-        self.plan: Plan | None = build_plan(section) if section["enabled"] else None
+        self.plan: Plan | None = build_plan(section, threads) if section["enabled"] else None
         self.seeds = self.plan.seeds if self.plan else []
 
     # ------------------------------------------------------------------ files of one run or process
@@ -102,7 +102,9 @@ class SyntheticLayout:
             for rid in self.plan.stacks[stack_id] for _ in self.seeds)
 
     def train_args(self, stack_id: str) -> str:
-        return cli_args(self.plan.settings[self.plan.stacks[stack_id][0]].train)
+        """The training flags of a stack's runs and the products the plan resolved for them."""
+        setting = self.plan.settings[self.plan.stacks[stack_id][0]]
+        return f"{cli_args(setting.train)} --products {setting.products}"
 
     def process_args(self, process_id: str) -> str:
         return cli_args(self.plan.processes[process_id])

@@ -26,7 +26,7 @@ class Method:
     @staticmethod
     def features(batch, x: torch.Tensor) -> torch.Tensor:
         """f(x) of every run in training mode (batch statistics): (R, B, d) -> (R, B, d)."""
-        return M.encode(batch.params, batch.buffers, batch.shape, x, train=True, hidden_precision=batch.matmul)
+        return M.encode(batch.params, batch.buffers, batch.shape, x, train=True, products=batch.products)
 
 
 def draw_labelled(batch, target: str) -> dict[str, torch.Tensor]:

@@ -54,7 +54,7 @@ def extract(model_state: dict, process_path, device="cpu") -> tuple[dict[str, np
     meta = {"train_settings": model_state["train_settings"],
             "process_settings": model_state["process_settings"], "steps": model_state["steps"],
             "train_wall_s": model_state.get("train_wall_s"), "stacked_runs": model_state.get("stacked_runs"),
-            "products": model_state.get("products")}   # how training computed (identifiability.numerics)
+            "products": model_state.get("products"), "loss_curve": model_state.get("loss_curve")}   # how training computed (identifiability.numerics)
     return arrays, meta
 
 

@@ -96,6 +96,7 @@ class RunBatch:
         self.optimizer = FusedAdam(trainable, lr=self.shared.lr)  # torch's fused Adam, one kernel per step
         self.step = 0
         self.wall_s = 0.0     # seconds spent in train_runs' loop (over resumes too)
+        self.logs: list[list[dict]] = [[] for _ in processes]   # train_runs' log rows per run
 
     @property
     def n_runs(self) -> int:
@@ -201,9 +202,13 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
                                  "to start this run afresh")
         batch.load_run_states(states)
         logs = [list(s.get("log", [])) for s in states]
+        interval = torch.tensor([s.get("loss_interval", (0.0, 0))[0] for s in states], device=device)
+        interval_steps = states[0].get("loss_interval", (0.0, 0))[1]
         log(f"resumed {batch.n_runs} run(s) from step {batch.step}")
     else:
         logs = [[] for _ in run_dirs]
+        interval, interval_steps = torch.zeros(batch.n_runs, device=device), 0
+    batch.logs = logs
     probe = None
     if eval_sets is not None:
         probe = [(torch.as_tensor(e["x"][:2048], dtype=torch.float32, device=device),
@@ -214,6 +219,8 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
                         unit="steps", every=0)
     while batch.step < shared.steps:
         loss = batch.train_step()
+        interval += loss                # the loss summed over the logging interval (loss_mean)
+        interval_steps += 1
         step = batch.step
         progress.update(1)
         if step % shared.log_every == 0 or step == shared.steps:
@@ -221,7 +228,8 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
             betas = M.beta(batch.params).detach().cpu().tolist()
             msg = [f"step {step}/{shared.steps}", f"{rate:.1f} steps/s"]
             for r in range(batch.n_runs):
-                row = {"step": step, "loss": float(loss[r]), "lr": shared.lr_at(step - 1), "beta": betas[r]}
+                row = {"step": step, "loss": float(loss[r]), "loss_mean": float(interval[r]) / interval_steps,
+                       "lr": shared.lr_at(step - 1), "beta": betas[r]}
                 if probe is not None:
                     row["affine_r2_probe"] = quick_affine_r2(batch, r, *probe[r])
                 logs[r].append(row)
@@ -229,10 +237,13 @@ def train_runs(settings: TrainSettings | list[TrainSettings], processes: list[Pr
             if probe is not None:
                 msg.append("R2 " + " ".join(f"{logs[r][-1]['affine_r2_probe']:.3f}" for r in range(batch.n_runs)))
             log(" | ".join(msg))
+            interval.zero_()
+            interval_steps = 0
         if shared.checkpoint_every and step % shared.checkpoint_every == 0 and step < shared.steps:
             batch.wall_s = wall0 + time.perf_counter() - t0
             for r, c in enumerate(ckpts):
-                save_checkpoint(c, {**batch.run_state(r), "log": logs[r]})
+                save_checkpoint(c, {**batch.run_state(r), "log": logs[r],
+                                    "loss_interval": (float(interval[r]), interval_steps)})
     progress.close()
     batch.wall_s = wall0 + time.perf_counter() - t0
     for r, d in enumerate(run_dirs):
@@ -260,6 +271,9 @@ def final_state(batch: RunBatch, r: int, process_settings: dict) -> dict:
             # the training job's wall time (resumed parts included) and how many
             # runs shared it: a run's share of the compute is train_wall_s / stacked_runs
             "train_wall_s": batch.wall_s, "stacked_runs": batch.n_runs,
+            # (step, mean training loss of the logging interval ending there): the convergence rule's
+            # input (identifiability.verdicts.converged), never the true latents
+            "loss_curve": [[row["step"], row["loss_mean"]] for row in batch.logs[r] if "loss_mean" in row],
             # how the encoder's products were computed (identifiability.numerics): the resolved
             # products, their precision and the library of the float32 layers on the CPU
             "products": batch.products, "matmul_precision": precision_of(batch.products),

@@ -100,7 +100,8 @@ PAPER_BASELINE = {"diet (o)": (98.6, 1.0), "diet (a)": (99.0, 0.0), "supervised"
 def baseline_line(steps: int, precision: str, lr: float = 0.02) -> str:
     from identifiability.synthetic.paper import verdict
     r2 = baseline_r2(steps, precision, lr)
-    cells = "; ".join(f"{k} {v:.2f} vs {PAPER_BASELINE[k][0]} -> {verdict('r2_z', v, *PAPER_BASELINE[k])[1]}"
+    cells = "; ".join(f"{k} {v:.2f} vs {PAPER_BASELINE[k][0]} -> "
+                      f"{verdict('r2_z', v, float('nan'), 1, *PAPER_BASELINE[k])[1]}"
                       for k, v in r2.items())
     return f"(c) baseline at {steps} steps, lr {lr:g}, {precision} products: {cells}"
 

@@ -35,14 +35,6 @@ RESULTS = "results/validation_dislib"
 NAME = "dislib_dsprites"
 
 
-def verdict(ours: float, paper: float, paper_std: float) -> tuple[float, str]:
-    difference = ours - paper
-    band = max(0.01, 2 * paper_std)
-    if abs(difference) <= band:
-        return difference, "match"
-    return difference, "better" if difference > 0 else "short"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-samples", type=int, default=20000)
@@ -102,7 +94,7 @@ def main() -> None:
         acc = [h["best_val_acc"] for h in runs]
         loss = [h["train_loss"][-1] for h in runs]
         minutes = [h["seconds"][-1] / 60 for h in runs]
-        difference, v = verdict(r["mean"], r["paper_mean"], r["paper_std"])
+        difference, v = r["mean"] - r["paper_mean"], r["verdict"]   # identifiability.verdicts
         lines.append({"table": "table4", "setting": json.dumps({"dataset": "dsprites_procedural", "model": r["model"],
                                                                 "n_samples": args.n_samples}),
                       "metric": f"pearson_r_{r['factor']}", "ours_mean": r["mean"], "ours_std": r["std"],

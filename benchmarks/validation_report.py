@@ -18,6 +18,7 @@ import pandas as pd
 from identifiability.synthetic import paper
 from identifiability.synthetic.report import summarise
 from identifiability.tables import save_figure
+from identifiability.verdicts import LEVEL, MIN_HALF_WIDTH
 
 REPO = Path(__file__).resolve().parent.parent
 PAPER_FILE = REPO / "reference" / "paper_results.yaml"
@@ -46,14 +47,15 @@ def _plain(v):
 
 
 def _row_labels(layout: dict, table_key: str) -> dict:
-    """{(paper setting as JSON, column prefix): the layout row's label} for the rows matching a paper cell."""
+    """{(paper setting as JSON, column prefix): (the layout row's label, the cell's run id)} for the
+    rows matching a paper cell."""
     rows_of_paper = paper.paper_rows(PAPER_FILE, table_key)
     labels = {}
     for row in layout["rows"]:
         for prefix in row["runs"]:
             column, matches = paper.matching_rows(rows_of_paper, table_key, row["resolved"][prefix])
             for match in matches:
-                labels[(json.dumps(match["setting"], sort_keys=True), column)] = row["label"]
+                labels[(json.dumps(match["setting"], sort_keys=True), column)] = (row["label"], row["runs"][prefix])
     return labels
 
 
@@ -63,11 +65,15 @@ def _column_of(metric: str) -> str:
     return parts[1] if len(parts) == 3 else ""
 
 
-def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+def collect_parts(evidence: Path, parts_spec: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """Every paper cell matched by a finished part, the same for the investigation parts (another
-    budget, fewer seeds), and the parts' records (wall time, jobs). Each cell carries its part and
-    the label of its row in that part's training curves; an investigation cell also carries
-    ``base_mean``: the same cell from the part at the paper config's budget, over the same seeds."""
+    budget, fewer seeds), and the parts' records (wall time, jobs). Each cell carries its part, the
+    label of its row in that part's training curves and its run id; an investigation cell also
+    carries ``base_mean``: the same cell from the part at the paper config's budget, over the same
+    seeds. A part that ``supersedes`` another in ``parts_spec`` (the same rows rerun at
+    configs/paper.yaml's new budget) replaces that part's cells it covers, which are kept as
+    attempts beside the investigation cells."""
+    parts_spec = parts_spec or {}
     cells, probes, parts, tables = [], [], [], {}
     for part_dir in sorted((evidence / "parts").iterdir()):
         info_file = part_dir / "part.json"
@@ -84,7 +90,9 @@ def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict
             _, table_cells = summarise(layout, long, PAPER_FILE)
             table_cells["part"] = info["part"]
             labels = _row_labels(layout, TABLE_KEYS[name])
-            table_cells["row"] = [labels.get((c.setting, _column_of(c.metric)), "") for c in table_cells.itertuples()]
+            found_labels = [labels.get((c.setting, _column_of(c.metric)), ("", "")) for c in table_cells.itertuples()]
+            table_cells["row"] = [label for label, _ in found_labels]
+            table_cells["run"] = [run for _, run in found_labels]
             if info.get("investigation"):
                 table_cells["base_mean"] = float("nan")
                 probes.append((name, info["seeds"], table_cells))
@@ -98,9 +106,19 @@ def collect_parts(evidence: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict
             for i, c in table_cells.iterrows():
                 if (c.setting, c.metric) in base.index:
                     table_cells.loc[i, "base_mean"] = base[(c.setting, c.metric)]
-    empty = pd.DataFrame(columns=paper.CELL_COLUMNS + ["part", "row"])
+    empty = pd.DataFrame(columns=paper.CELL_COLUMNS + ["part", "row", "run"])
     found = pd.concat(cells, ignore_index=True) if cells else empty
     probed = pd.concat([t for _, _, t in probes], ignore_index=True) if probes else empty
+    done = {p["part"] for p in parts}
+    for part, spec in parts_spec.items():
+        old = spec.get("supersedes")
+        if part not in done or old is None:
+            continue
+        newer = set(zip(*(found[found.part == part][k] for k in ("table", "setting", "metric"))))
+        replaced = found.part.eq(old) & pd.Series(list(zip(found.table, found.setting, found.metric))).isin(newer)
+        earlier = found[replaced].assign(base_mean=float("nan"))
+        probed = pd.concat([probed, earlier], ignore_index=True) if len(probed) else earlier.reset_index(drop=True)
+        found = found[~replaced].reset_index(drop=True)
     return found, probed, parts
 
 
@@ -121,8 +139,54 @@ def all_cells(found: pd.DataFrame) -> pd.DataFrame:
                     lines.append({"table": name, "setting": setting, "metric": metric, "ours_mean": float("nan"),
                                   "ours_std": float("nan"), "seeds": 0, "steps": 0, "paper_mean": mean,
                                   "paper_std": std * scale, "difference": float("nan"), "verdict": "not run",
-                                  "part": "", "row": ""})
-    return pd.DataFrame(lines)
+                                  "part": "", "row": "", "run": ""})
+    out = pd.DataFrame(lines)
+    # a cell measured by another cell's runs (the same run and metric: Table 2's baseline and kappa = 10
+    # rows, Table 5's uniform row) names the first such cell in the paper's order, and counts once
+    first, reuses = {}, []
+    for c in out.itertuples():
+        key = (c.run, c.metric)
+        reuses.append(first.get(key, "") if c.run else "")
+        first.setdefault(key, f"{c.table} {c.setting} {c.metric}")
+    out["reuses"] = reuses
+    return out
+
+
+COMPARABLE = ("match", "better", "short", "inconclusive")
+
+
+def reversed_rows(cells: pd.DataFrame) -> list[dict]:
+    """Rows of Tables 2 and 5 whose (o) and (a) columns are ordered the other way round from the
+    paper's, in R² of z or of W, both orderings by more than a point."""
+    out = []
+    for (table, setting), sub in cells[cells.table.isin(["table2", "table5"])].groupby(["table", "setting"], sort=False):
+        by = sub.set_index("metric")
+        for target in ("z", "w"):
+            o, a = f"r2_o_{target}", f"r2_a_{target}"
+            if o not in by.index or a not in by.index or "not run" in (by.loc[o, "verdict"], by.loc[a, "verdict"]):
+                continue
+            paper_gap = by.loc[a, "paper_mean"] - by.loc[o, "paper_mean"]
+            ours_gap = by.loc[a, "ours_mean"] - by.loc[o, "ours_mean"]
+            if abs(paper_gap) > 1 and abs(ours_gap) > 1 and (paper_gap > 0) != (ours_gap > 0):
+                out.append({"table": table, "setting": setting, "target": target, "paper_a_minus_o": paper_gap,
+                            "ours_a_minus_o": ours_gap, "cells": {o, a}})
+    return out
+
+
+def counts(cells: pd.DataFrame) -> dict:
+    """The summary's counts over distinct measurements (a cell reusing another's runs counts once):
+    each verdict, the matches resting on a band wider than one point (|ours - paper| > 1), and the
+    better cells in rows ordered the other way round from the paper (not improvements)."""
+    distinct = cells[cells.reuses.fillna("") == ""]
+    reversed_cells = {(r["table"], r["setting"], m) for r in reversed_rows(cells) for m in r["cells"]}
+    in_reversed = pd.Series([(c.table, c.setting, c.metric) in reversed_cells for c in distinct.itertuples()],
+                            index=distinct.index, dtype=bool)
+    n = {v: int((distinct.verdict == v).sum()) for v in (*COMPARABLE, "not comparable", "not run")}
+    n["comparable"] = int(distinct.verdict.isin(COMPARABLE).sum())
+    n["reused"] = int(len(cells) - len(distinct))
+    n["wide_band_matches"] = int(((distinct.verdict == "match") & (distinct.difference.abs() > 1)).sum())
+    n["better_in_reversed_rows"] = int(((distinct.verdict == "better") & in_reversed).sum())
+    return n
 
 
 def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
@@ -130,10 +194,11 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
     samples) at two thirds of the budget and at the end, mean over seeds, and how many seeds still
     gained over the last third. A curve still rising when the cosine schedule has brought the
     learning rate to zero says the budget ends before the optimisation does."""
-    short = cells[(cells.verdict == "short") & cells.metric.str.startswith("r2")]
+    short = cells[cells.verdict.isin(["short", "inconclusive"]) & cells.metric.str.startswith("r2")
+                  & (cells.reuses.fillna("") == "")]
     if not len(short):
         return []
-    out = ["### Short cells: the training curve at the end of the budget", "",
+    out = ["### Short and inconclusive cells: the training curve at the end of the budget", "",
            "Affine probe R² of z logged during training (`affine_r2_probe` in each run's `train_log.csv`, "
            "mean over seeds, %): at two thirds of the budget, at the end, the gain over the last third, and the "
            "seeds still gaining at least 0.5 points over the last sixth (the learning rate is then below 7 % of "
@@ -177,9 +242,10 @@ def figure(cells: pd.DataFrame):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    r2 = cells[cells.metric.str.startswith("r2") & (cells.verdict != "not run")]
+    r2 = cells[cells.metric.str.startswith("r2") & (cells.verdict != "not run") & (cells.reuses.fillna("") == "")]
     fig, ax = plt.subplots(figsize=(7, 7))
-    style = {"match": ("tab:blue", "o"), "better": ("tab:green", "^"), "short": ("tab:red", "v")}
+    style = {"match": ("tab:blue", "o"), "better": ("tab:green", "^"), "short": ("tab:red", "v"),
+             "inconclusive": ("tab:orange", "s")}
     for verdict, (color, marker) in style.items():
         sub = r2[r2.verdict == verdict]
         ax.errorbar(sub.paper_mean, sub.ours_mean, yerr=sub.ours_std.fillna(0), fmt=marker, color=color, ms=5,
@@ -194,7 +260,7 @@ def figure(cells: pd.DataFrame):
     lo = min(40.0, float(r2[["paper_mean", "ours_mean"]].min().min()) - 2) if len(r2) else 40.0
     ax.plot([lo, 100], [lo, 100], color="grey", lw=1, ls="--", label="ours = paper")
     ax.set(xlim=(lo, 101), ylim=(lo, 101), xlabel="paper R² (%)", ylabel="ours R² (%), mean ± std over seeds",
-           title="Tables 2, 3, 5 cell by cell (R² cells)")
+           title="Tables 2, 3, 5: distinct R² cells")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
@@ -205,7 +271,8 @@ def _cell_text(metric: str, c: pd.Series) -> str:
         return f"-- / {c.paper_mean:g} · not run"
     digits = 1 if metric.startswith("r2") else 3
     std = "" if math.isnan(c.ours_std) else f" ± {c.ours_std:.{digits}f}"
-    return f"{c.ours_mean:.{digits}f}{std} / {c.paper_mean:.{digits}f} · **{c.verdict}**"
+    reused = " (same runs as above)" if isinstance(c.reuses, str) and c.reuses else ""
+    return f"{c.ours_mean:.{digits}f}{std} / {c.paper_mean:.{digits}f} · **{c.verdict}**{reused}"
 
 
 def markdown_tables(cells: pd.DataFrame) -> list[str]:
@@ -222,16 +289,20 @@ def markdown_tables(cells: pd.DataFrame) -> list[str]:
     return out
 
 
+CSV_COLUMNS = paper.CELL_COLUMNS + ["reuses"]
+
+
 def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
-    found, probed, parts = collect_parts(evidence)
+    found, probed, parts = collect_parts(evidence, parts_spec)
     cells = all_cells(found)
-    cells[paper.CELL_COLUMNS].to_csv(evidence / "paper_tables.csv", index=False)
+    cells[CSV_COLUMNS].to_csv(evidence / "paper_tables.csv", index=False)
     import matplotlib.pyplot as plt
     fig = figure(cells)
     save_figure(fig, evidence / "paper_tables")
     plt.close(fig)
-    counts = cells.verdict.value_counts()
-    comparable = cells[cells.verdict.isin(["match", "better", "short"])]
+    n = counts(cells)
+    reversed_ = reversed_rows(cells)
+    decided = n["match"] + n["better"]
     text = [
         "# Validation against the paper: every cell of Tables 2, 3 and 5",
         "",
@@ -239,20 +310,36 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
         "parts under `docs/validation/parts/` (each: `configs/paper.yaml` reduced to some rows, run through the "
         "workflow on this 2-core CPU, no GPU). One line per cell in `docs/validation/paper_tables.csv`.",
         "",
-        "Verdicts: **match** = within 1 point of the paper, or within 2 of the paper's std when that is wider; "
-        "**better** / **short** = above / below that band; **not comparable** = the singular-value MAE, which the "
-        "reference code computes from raw singular values against 1/kappa, ours scale-free (`docs/metrics.md`). "
-        "The paper prints its std in R² units (0.01 = one point); `paper_std` is in points (x 100). Our std is "
-        "over seeds (ddof = 1), in points. A cell is ours only where the run's resolved settings are the paper's "
-        "for it (`identifiability/synthetic/paper.py`); the paper's kappa = 10 row has the baseline's setting, so "
-        "both are matched by our baseline runs.",
+        f"**Verdicts** (`identifiability/verdicts.py`, the one rule of every table): our mean over seeds with its "
+        f"two-sided {LEVEL:.0%} Student-t interval (mean ± t · std / sqrt(seeds), std with ddof = 1) against the "
+        f"paper's value ± max({MIN_HALF_WIDTH['points']:g} point, 2 x the paper's std): **match** = our mean in "
+        "that band; **better** / **short** = our whole interval above / below it; **inconclusive** = neither (the "
+        "interval reaches the band: more seeds would decide); **not comparable** = the singular-value MAE, which "
+        "the reference code computes from raw singular values against 1/kappa, ours scale-free "
+        "(`docs/metrics.md`). The paper prints its std in R² units (0.01 = one point; inferred from its R² means, "
+        "printed the same way); `paper_std` is in points (x 100). A cell is ours only where the run's resolved "
+        "settings are the paper's for it (`identifiability/synthetic/paper.py`). The paper's kappa = 10 rows "
+        "(Tables 2, 3) have the baseline's setting and Table 5's uniform row is Table 2's baseline: those cells "
+        "reuse the baseline's runs (column `reuses`) and are counted once.",
         "",
-        "Summary: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in ("match", "better", "short", "not comparable", "not run"))
-        + f" (of {len(cells)} cells; {len(comparable)} comparable cells run).",
+        f"**Summary, over {n['comparable']} distinct comparable cells** ({n['reused']} more cells reuse their runs): "
+        f"{decided} match or better ({n['match']} match, {n['better']} better), {n['short']} short, "
+        f"{n['inconclusive']} inconclusive; {n['not comparable']} MAE cells not comparable, {n['not run']} not run. "
+        f"{n['wide_band_matches']} of the matches lie more than a point from the paper and match only through the "
+        f"paper's wide std; {n['better_in_reversed_rows']} of the better cells sit in a row whose columns are "
+        "ordered the other way round from the paper's (below), so they are a discrepancy, not an improvement.",
         "",
         "![ours against the paper](validation/paper_tables.png)",
         "",
         *markdown_tables(cells),
+    ]
+    if reversed_:
+        text += ["### Rows ordered the other way round from the paper", "",
+                 "| table | setting | R² of | paper (a) - (o) | ours (a) - (o) |", "|---|---|---|---|---|"]
+        text += [f"| {r['table']} | `{r['setting']}` | {r['target']} | {r['paper_a_minus_o']:+.1f} | "
+                 f"{r['ours_a_minus_o']:+.1f} |" for r in reversed_]
+        text.append("")
+    text += [
         "## Parts: settings, steps, wall time",
         "",
         "| part | rows (process settings) | commit | seeds | steps | training jobs (runs, s) | workflow wall time |",
@@ -263,7 +350,9 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
         text.append(f"| {p['part']} | {json.dumps(parts_spec.get(p['part'], {}))} | {p['commit']} | {len(p['seeds'])} | "
                     f"{', '.join(map(str, p['steps']))} | {jobs} | {p['wall_s'] / 60:.1f} min |")
     if len(probed):
-        text += ["", "### Investigation parts: the same cells at another budget or with fewer seeds", "",
+        text += ["", "### Attempts: the same cells at another budget or with fewer seeds", "",
+                 "Investigation parts, and the parts that ran a row at an earlier budget of configs/paper.yaml "
+                 "(superseded by the row's current budget).", "",
                  "ours: at the investigation's budget (± std where it has several seeds); at the paper config's "
                  "budget: the same cell, same seeds, from the part that ran it.", "",
                  "| part | table | setting | metric | ours | at the paper config's budget | paper | verdict | steps | seeds |",

@@ -24,15 +24,15 @@ def _section(process=None, rows=None):
                                   "rows": rows or [{}, {"process": {"kappa": 50}}]}}}
 
 
-def _write_metrics(plan, root: Path, values: dict):
-    """values: (row label, column) -> (orthogonal R² z, affine R² z), as fractions; per seed +-0.002."""
+def _write_metrics(plan, root: Path, values: dict, delta: float = 0.0002):
+    """values: (row label, column) -> (orthogonal R² z, affine R² z), as fractions; per seed +-delta."""
     layout = plan.table_layout("table2")
     for row in layout["rows"]:
         for column, run_id in row["runs"].items():
             r2_o, r2_a = values[(row["label"], column)]
             for k, seed in enumerate(plan.seeds):
-                delta = 0.002 if k else -0.002
-                m = {"orthogonal_r2_z": r2_o + delta, "affine_r2_z": r2_a + delta, "orthogonal_r2_w": 0.999,
+                sign = 1 if k else -1
+                m = {"orthogonal_r2_z": r2_o + sign * delta, "affine_r2_z": r2_a + sign * delta, "orthogonal_r2_w": 0.999,
                      "affine_r2_w": 0.999, "mae_z": 0.2, "mae_w": 0.0, "beta": 1.0, "beta_over_kappa": 0.1,
                      "w_collapse": 0.0, "seed": seed, "steps": 10, "process.conditional": "vmf"}
                 path = root / run_id / f"seed{seed}" / "metrics.json"
@@ -41,9 +41,9 @@ def _write_metrics(plan, root: Path, values: dict):
     return layout
 
 
-def _render(tmp_path, section, values):
+def _render(tmp_path, section, values, delta=0.0002):
     plan = build_plan(section)
-    layout = _write_metrics(plan, tmp_path / "runs", values)
+    layout = _write_metrics(plan, tmp_path / "runs", values, delta)
     (tmp_path / "layout.json").write_text(json.dumps(layout))
     render(tmp_path / "layout.json", tmp_path / "runs", PAPER, tmp_path / "tables", tmp_path / "figures")
     return pd.read_csv(tmp_path / "tables" / "table2_vs_paper.csv"), pd.read_csv(tmp_path / "tables" / "table2.csv")
@@ -59,7 +59,10 @@ def test_verdicts_of_a_table_built_from_fixed_metrics(tmp_path):
     assert verdict[("{}", "r2_o_z")] == "match"
     row = cells[(cells.setting == "{}") & (cells.metric == "r2_o_z")].iloc[0]
     assert row.paper_std == pytest.approx(1.0) and row.difference == pytest.approx(97.0 - 98.6)
-    assert row.ours_std == pytest.approx(100 * 0.004 / 2 ** 0.5)
+    assert row.ours_std == pytest.approx(100 * 0.0004 / 2 ** 0.5)
+    # two seeds 0.04 points apart: the 95 % t-interval of the mean is 97.0 ± 0.25
+    assert (row.ours_ci_low, row.ours_ci_high) == pytest.approx((97.0 - 0.254, 97.0 + 0.254), abs=1e-3)
+    assert row.band_half_width == pytest.approx(2.0)
     # std 0.00: the 1-point band; 97.0 vs 99.0 is short
     assert verdict[("{}", "r2_a_z")] == "short"
     # kappa = 50, (o): paper 45.0 ± 0.06 -> band 12 points; ours 60 is above it: better
@@ -98,9 +101,27 @@ def test_training_that_is_not_the_papers_gets_no_paper_value():
     assert paper.matching_rows(rows, "table2_diet", {**resolved, "train": {**resolved["train"], "steps": 9}})[1]
 
 
+def test_a_seed_spread_that_reaches_the_band_is_inconclusive(tmp_path):
+    """The same means as above with two seeds 0.4 points apart (interval ± 2.5 points): a mean
+    outside the band whose interval reaches into it decides nothing; a mean inside still matches."""
+    cells, _ = _render(tmp_path, _section(), {
+        ("baseline", "o"): (0.970, 0.99), ("baseline", "a"): (0.99, 0.970),
+        ("kappa=50", "o"): (0.600, 0.6), ("kappa=50", "a"): (0.72, 0.725)}, delta=0.002)
+    verdict = {(r.setting, r.metric): r.verdict for r in cells.itertuples()}
+    assert verdict[("{}", "r2_a_z")] == "inconclusive"        # 97.0, [94.5, 99.5] against [98, 100]
+    assert verdict[("{}", "r2_o_z")] == "match"               # 97.0 in [96.6, 100.6]
+    assert verdict[('{"kappa": 50}', "r2_o_z")] == "better"   # 60.0 ± 2.5 wholly above 45 + 12
+
+
 def test_verdict_bands():
-    assert paper.verdict("r2_z", 98.0, 98.6, 0.0)[1] == "match"
-    assert paper.verdict("r2_z", 97.5, 98.6, 0.0)[1] == "short"
-    assert paper.verdict("r2_z", 99.7, 98.6, 0.0)[1] == "better"
-    assert paper.verdict("r2_z", 95.0, 98.6, 2.0)[1] == "match"     # 2 std = 4 points
-    assert paper.verdict("mae_z", 0.5, 0.01, 0.0)[1] == "not comparable"
+    nan = float("nan")
+    assert paper.verdict("r2_z", 98.0, nan, 1, 98.6, 0.0)[1] == "match"
+    assert paper.verdict("r2_z", 97.5, nan, 1, 98.6, 0.0)[1] == "inconclusive"   # one seed: no interval
+    assert paper.verdict("r2_z", 97.3, 0.1, 5, 98.6, 0.0)[1] == "short"       # 97.3 ± 0.12 < 97.6
+    assert paper.verdict("r2_z", 97.5, 0.1, 5, 98.6, 0.0)[1] == "inconclusive"  # 97.5 ± 0.12 reaches 97.6
+    assert paper.verdict("r2_z", 99.9, 0.1, 5, 98.6, 0.0)[1] == "better"
+    assert paper.verdict("r2_z", 95.0, 5.0, 5, 98.6, 2.0)[1] == "match"     # 2 std = 4 points
+    assert paper.verdict("r2_z", 94.0, 1.0, 5, 98.6, 2.0)[1] == "inconclusive"  # 94 ± 1.24 reaches 94.6
+    assert paper.verdict("r2_z", 94.0, 0.1, 5, 98.6, 2.0)[1] == "short"
+    assert paper.verdict("mae_z", 0.5, 0.0, 5, 0.01, 0.0)[1] == "not comparable"
+    assert paper.verdict("r2_z", nan, nan, 0, 98.6, 0.0)[1] == "missing"

@@ -79,13 +79,26 @@ def test_without_enough_rows_the_w_side_is_not_defined():
 
 def test_theory_verdicts_on_fixed_metrics():
     base = {"section": "baseline", "setting": "{}", "steps": 10, "process.kappa": 10.0, "process.clusters": 100,
-            "process.d": 5}
+            "process.d": 5, "converged": True}
     good = {"mae_z": 0.01, "affine_r2_z": 0.99, "orthogonal_r2_z": 0.99, "kappa_hat_z": 9.5, "beta": 10.5,
             "kappa_hat_w": 10.0, "map_distance": 0.02, "orthogonal_r2_w": 0.99, "affine_r2_w": float("nan"),
             "w_collapse": 0.01, "kappa_hat_logits": 10.2, "logit_map_error": 0.05}
     long = pd.DataFrame([{**base, **good, "case": "C1", "seed": s} for s in (0, 1)]
-                        + [{**base, **good, "case": "C4", "seed": s, "beta": 1.1, "affine_r2_z": 0.5} for s in (0, 1)])
+                        + [{**base, **good, "case": "C4", "seed": s, "beta": 1.1, "affine_r2_z": 0.5} for s in (0, 1)]
+                        # C2: neither run converged (its loss still falling): nothing is judged
+                        + [{**base, **good, "case": "C2", "seed": s, "affine_r2_z": 0.5, "converged": False}
+                           for s in (0, 1)]
+                        # C3: one of two converged, judged on it alone (no interval: outside the band
+                        # it is inconclusive); the other run's 0.2 does not enter
+                        + [{**base, **good, "case": "C3", "seed": 0, "affine_r2_z": 0.9},
+                           {**base, **good, "case": "C3", "seed": 1, "affine_r2_z": 0.2, "converged": False}])
     v = verdicts(long).set_index(["case", "prediction"])
+    assert set(v.loc["C2", "verdict"]) == {"not converged"}
+    assert v.loc[("C2", "fg_linear"), "measured_mean"] == pytest.approx(50.0)   # shown, not judged
+    assert v.loc[("C3", "fg_linear"), "verdict"] == "inconclusive"
+    assert v.loc[("C3", "fg_linear"), "measured_mean"] == pytest.approx(90.0)
+    assert v.loc[("C3", "fg_linear"), "seeds_converged"] == 1 and v.loc[("C3", "fg_linear"), "seeds"] == 2
+    assert v.loc[("C3", "w_orthogonal"), "verdict"] == "holds"
     assert v.loc[("C1", "beta_kappa"), "verdict"] == "holds"
     assert v.loc[("C1", "same_map"), "verdict"] == "holds"
     assert v.loc[("C4", "fg_linear"), "verdict"] == "fails"            # 50 % < 95 %

@@ -14,8 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 PARTS = REPO / "docs" / "validation" / "parts"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-COLUMNS = ["table", "setting", "metric", "ours_mean", "ours_std", "seeds", "steps", "paper_mean", "paper_std",
-           "difference", "verdict"]
+COLUMNS = ["table", "setting", "metric", "ours_mean", "ours_std", "seeds", "ours_ci_low", "ours_ci_high", "steps",
+           "paper_mean", "paper_std", "band_half_width", "difference", "verdict", "reuses"]
 
 
 @pytest.fixture
@@ -43,8 +43,15 @@ def test_report_from_committed_parts(evidence):
     assert d10.loc[("table3", "r2_z"), "ours_std"] == pytest.approx(100 * runs.affine_r2_z.std(ddof=1))
     assert d10.loc[("table3", "r2_z"), "paper_std"] == pytest.approx(1.0)   # the paper's 0.01 in points
     assert d10.loc[("table2", "mae_o_z"), "verdict"] == "not comparable"
+    from identifiability.verdicts import paper_verdict
     for metric in ("r2_o_z", "r2_o_w", "r2_a_z", "r2_a_w"):
-        assert d10.loc[("table2", metric), "verdict"] == "short"
+        c = d10.loc[("table2", metric)]
+        assert c.verdict == paper_verdict(c.ours_mean, c.ours_std, c.seeds, c.paper_mean, c.paper_std)
+        assert c.ours_ci_low < c.ours_mean < c.paper_mean
+    # (o) R² of z: 86.3 over 5 seeds, its interval wholly below the paper's 1-point band; the other
+    # cells' wider seed spread (one (a) seed at 75.8) reaches into theirs
+    assert d10.loc[("table2", "r2_o_z"), "verdict"] == "short"
+    assert d10.loc[("table2", "r2_o_w"), "verdict"] == "inconclusive"
     # the investigation part is not a cell: the d = 10 cells keep the 3000-step, 5-seed numbers
     assert d10.loc[("table3", "r2_z"), "steps"] == 3000 and d10.loc[("table3", "r2_z"), "seeds"] == 5
     assert (cells.verdict == "not run").sum() == len(cells) - 7
@@ -54,8 +61,8 @@ def test_report_from_committed_parts(evidence):
     line = next(ln for ln in text.splitlines() if ln.startswith("| d10_long | table3 |"))
     assert f"| {seed0:.1f} |" in line and "| 9000 | 1 |" in line
     # each short R² cell with its training curve
-    assert "### Short cells" in text
-    assert sum(ln.startswith("| d10 | table") for ln in text.splitlines()) == 5
+    assert "### Short and inconclusive cells" in text
+    assert sum(ln.startswith("| d10 | table") for ln in text.splitlines()) == 5   # short or inconclusive
     # ... and each seed's probe R² at the end, one value per seed
     short3 = next(ln for ln in text.splitlines() if ln.startswith("| d10 | table3 |"))
     assert len(short3.strip(" |").split("|")[-1].split()) == 5
@@ -98,11 +105,65 @@ def test_one_row_from_two_column_parts(evidence, tmp_path):
 
 
 def test_dislib_verdict_band():
-    """Table 4's Pearson r: within 0.01, or 2 paper std when wider, is a match."""
-    from validate_dislib_dsprites import verdict
+    """Table 4's Pearson r: the same rule on the correlation's scale (band max(0.01, 2 paper std))."""
+    from identifiability.verdicts import paper_verdict
 
-    assert verdict(0.95, 0.94, 0.01)[1] == "match"          # band 0.02
-    assert verdict(0.66, 0.94, 0.01)[1] == "short"
-    assert verdict(1.00, 0.98, 0.00)[1] == "better"         # band 0.01
-    assert verdict(0.90, 0.92, 0.05)[1] == "match"          # band 0.10
-    assert verdict(0.90, 0.92, 0.05)[0] == pytest.approx(-0.02)
+    assert paper_verdict(0.95, 0.01, 3, 0.94, 0.01, "correlation") == "match"     # band 0.02
+    assert paper_verdict(0.66, 0.01, 3, 0.94, 0.01, "correlation") == "short"
+    assert paper_verdict(0.66, 0.30, 3, 0.94, 0.01, "correlation") == "inconclusive"
+    assert paper_verdict(1.00, 0.001, 3, 0.98, 0.00, "correlation") == "better"   # band 0.01
+    assert paper_verdict(0.90, 0.05, 3, 0.92, 0.05, "correlation") == "match"     # band 0.10
+
+
+def test_counts_are_over_distinct_measurements_and_reversed_rows_are_listed(tmp_path):
+    """d5_kappa holds Table 2's baseline (which the paper prints twice, as {} and kappa = 10),
+    Table 5's uniform row (the same runs) and kappa = 50, where the paper has (a) above (o)."""
+    import validate_paper_tables
+    from validation_report import counts, reversed_rows, write_report
+
+    if not (PARTS / "d5_kappa" / "part.json").exists():
+        pytest.skip("the committed d5_kappa part is needed")
+    shutil.copytree(PARTS / "d5_kappa", tmp_path / "parts" / "d5_kappa")
+    write_report(tmp_path, tmp_path / "validation.md", validate_paper_tables.PARTS)
+    cells = pd.read_csv(tmp_path / "paper_tables.csv", keep_default_na=False)
+    base = cells[(cells.table == "table2") & (cells.setting == "{}") & (cells.metric == "r2_o_z")].iloc[0]
+    again = cells[(cells.table == "table2") & (cells.setting == '{"kappa": 10}') & (cells.metric == "r2_o_z")].iloc[0]
+    uniform = cells[(cells.table == "table5") & (cells.setting == '{"cluster_marginal": "uniform"}')
+                    & (cells.metric == "r2_o_z")].iloc[0]
+    assert base.reuses == "" and again.reuses == uniform.reuses == "table2 {} r2_o_z"
+    assert again.ours_mean == base.ours_mean == uniform.ours_mean
+    from validation_report import all_cells, collect_parts
+    every = all_cells(collect_parts(tmp_path, validate_paper_tables.PARTS)[0])
+    n = counts(every)
+    run = every[every.verdict != "not run"]
+    assert n["reused"] == int((run.reuses.fillna("") != "").sum()) > 0
+    assert n["comparable"] == int((run.verdict.isin(["match", "better", "short", "inconclusive"])
+                                   & (run.reuses.fillna("") == "")).sum())
+    rows = reversed_rows(every)
+    assert {(r["setting"], r["target"]) for r in rows} >= {('{"kappa": 50}', "z")}
+    assert all(r["paper_a_minus_o"] > 0 > r["ours_a_minus_o"] for r in rows)
+    text = (tmp_path / "validation.md").read_text()
+    assert "### Rows ordered the other way round from the paper" in text and "reuse the baseline's runs" in text
+
+
+def test_a_part_at_the_new_budget_supersedes_the_earlier_one(evidence, tmp_path):
+    """A part that reruns rows at configs/paper.yaml's new budget replaces the earlier part's cells,
+    which stay in the report as attempts."""
+    from validation_report import all_cells, collect_parts
+
+    root = tmp_path / "budget"
+    shutil.copytree(PARTS / "d10", root / "parts" / "d10")
+    newer = root / "parts" / "d10_budget"
+    shutil.copytree(PARTS / "d10", newer)
+    runs = pd.read_csv(newer / "table3.runs.csv")
+    runs["affine_r2_z"] = 0.972
+    runs.to_csv(newer / "table3.runs.csv", index=False)
+    info = json.loads((newer / "part.json").read_text())
+    (newer / "part.json").write_text(json.dumps({**info, "part": "d10_budget"}))
+    spec = {"d10": {}, "d10_budget": {"supersedes": "d10"}}
+    found, attempts, _ = collect_parts(root, spec)
+    cell = all_cells(found).set_index(["table", "setting", "metric"]).loc[("table3", '{"d": 10}', "r2_z")]
+    assert cell.part == "d10_budget" and cell.ours_mean == pytest.approx(97.2) and cell.verdict == "match"
+    earlier = attempts[(attempts.table == "table3") & (attempts.part == "d10")]
+    assert len(earlier) == 1 and earlier.ours_mean.item() == pytest.approx(100 * pd.read_csv(
+        PARTS / "d10" / "table3.runs.csv").affine_r2_z.mean())

@@ -10,6 +10,7 @@ import yaml
 
 from identifiability.dislib.datasets import get_spec
 from identifiability.dislib.decode import CATEGORY
+from identifiability.verdicts import paper_verdict
 
 MODEL_LABELS = {"input": "Input", "mlp": "MLP", "resnet18": "ResNet18"}
 PAPER_COLUMNS = ("input", "mlp", "resnet18")   # order of the paper's [[mean, std] x 3]
@@ -41,12 +42,12 @@ def _factor_rank(dataset: str, factor: str) -> int:
 
 
 def summary_frame(runs: pd.DataFrame, paper: dict) -> pd.DataFrame:
-    """Long format: dataset, factor, model, mean, std, n_seeds, paper_mean, paper_std."""
+    """Long format: dataset, factor, model, mean, std (ddof 1), n_seeds, paper_mean, paper_std, verdict."""
     runs = runs.assign(_rank=[_factor_rank(d, f) for d, f in zip(runs["dataset"], runs["factor"])],
                        _model=[PAPER_COLUMNS.index(m) for m in runs["model"]])
     runs = runs.sort_values(["data_tag", "_rank", "_model", "seed"], kind="stable")
     g = runs.groupby(["data_tag", "dataset", "factor", "model"], sort=False)["r"]
-    out = g.agg(mean="mean", std=lambda s: s.std(ddof=0), n_seeds="count").reset_index()
+    out = g.agg(mean="mean", std=lambda s: s.std(ddof=1), n_seeds="count").reset_index()
     pm, ps = [], []
     for _, row in out.iterrows():
         spec = get_spec(row["dataset"])
@@ -57,6 +58,9 @@ def summary_frame(runs: pd.DataFrame, paper: dict) -> pd.DataFrame:
             m, s = ref[PAPER_COLUMNS.index(row["model"])]
             pm.append(m), ps.append(s)
     out["paper_mean"], out["paper_std"] = pm, ps
+    # ours against the paper's (identifiability.verdicts, on the correlation's scale: band ± max(0.01, 2 std))
+    out["verdict"] = [paper_verdict(r["mean"], r["std"], int(r["n_seeds"]), r["paper_mean"], r["paper_std"], "correlation")
+                      if not np.isnan(r["paper_mean"]) else "" for _, r in out.iterrows()]
     return out
 
 
@@ -73,7 +77,7 @@ def display_table(summary: pd.DataFrame) -> pd.DataFrame:
                 h = hit.iloc[0]
                 row[label] = f"{h['mean']:.2f} ± {h['std']:.2f}"
                 row[f"paper {label}"] = ("--" if np.isnan(h["paper_mean"])
-                                         else f"{h['paper_mean']:.2f} ± {h['paper_std']:.2f}")
+                                         else f"{h['paper_mean']:.2f} ± {h['paper_std']:.2f} ({h['verdict']})")
             else:
                 row[label] = row[f"paper {label}"] = "--"
         row["seeds"] = int(grp["n_seeds"].max())
@@ -86,7 +90,9 @@ def display_table(summary: pd.DataFrame) -> pd.DataFrame:
 def caption(summary: pd.DataFrame) -> str:
     text = ("Table 4 (reproduction): Pearson r of a linear read-out (least squares, no intercept, "
             "fitted on the train split) on the validation split, mean ± std over seeds; "
-            "'category' decodes the class index. Paper values beside.")
+            "'category' decodes the class index. Paper values beside, with the verdict of ours against "
+            "them (identifiability.verdicts: match when our mean is within max(0.01, 2 std) of the paper's, "
+            "short / better when our 95 % t-interval lies wholly below / above that band, else inconclusive).")
     if any(get_spec(d).stand_in for d in summary["dataset"].unique()):
         text += (" † procedural dSprites stand-in rendered offline (not the public file, and a "
                  "subsample at a small training budget): its paper column is the real dSprites' "

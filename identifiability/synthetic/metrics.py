@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from identifiability.verdicts import converged, late_share
 from identifiability import linear_fit
 from identifiability.io import read_hdf5
 
@@ -73,6 +74,9 @@ def compute_metrics(path) -> dict:
         "train_wall_s": meta.get("train_wall_s"),
         "stacked_runs": meta.get("stacked_runs"),
         "products": meta.get("products"),
+        # the convergence rule's measure, from the training loss alone (identifiability.verdicts)
+        "loss_late_share": late_share(meta.get("loss_curve")),
+        "converged": converged(meta.get("loss_curve")),
         **theorem_maps(z, z_hat, rows, v, float(arrays["beta"])),
     }
     out.update({f"process.{k}": v for k, v in meta["process_settings"].items()})

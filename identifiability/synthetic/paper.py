@@ -7,11 +7,13 @@ the training of the paper's column (DIET with W normalised (o) or not (a), or su
 not normalised, batch 1024, no label noise). The budget and optimiser (steps, lr, schedule) are
 ours to choose and do not enter the match.
 
-Verdicts (docs/validation.md): ``match`` when ours is within 1 point of the paper's, or within
-2 of the paper's std when that is wider; ``better`` / ``short`` when above / below that band;
-``not comparable`` for the singular-value MAE, which the reference code defines differently
-(raw singular values against 1/kappa; ours is scale-free, docs/metrics.md). The paper prints its
-std in R² units (0.01 = one point): it is converted to points (x 100) before comparing.
+Verdicts (``identifiability.verdicts``, docs/validation.md): our mean over seeds with its
+t-interval against the paper's value ± max(1 point, 2 x the paper's std): ``match`` when our mean
+is in that band, ``better`` / ``short`` when our whole interval is above / below it,
+``inconclusive`` otherwise; ``not comparable`` for the singular-value MAE, which the reference
+code defines differently (raw singular values against 1/kappa; ours is scale-free,
+docs/metrics.md). The paper prints its std in R² units (0.01 = one point): it is converted to
+points (x 100) before comparing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from identifiability.synthetic.settings import CONDITIONAL_PARAMS, ProcessSettings
+from identifiability.verdicts import interval, paper_band, paper_verdict
 
 # the tables of reference/paper_results.yaml: short name, method, and its columns
 PAPER_TABLES = {
@@ -85,17 +88,12 @@ def matching_rows(rows: list[dict], table_key: str | None, resolved: dict) -> tu
     return column, [r for r in rows if paper_process(r["setting"]) == ours]
 
 
-def verdict(metric: str, ours: float, paper: float, paper_std_points: float) -> tuple[float, str]:
-    """(difference in points, verdict) of our mean against the paper's."""
-    difference = ours - paper
+def verdict(metric: str, mean: float, std: float, n: int, paper: float, paper_std_points: float) -> tuple[float, str]:
+    """(difference in points, verdict) of our mean over ``n`` seeds (std ``std``) against the paper's."""
+    difference = mean - paper
     if metric in NOT_COMPARABLE:
         return difference, "not comparable"
-    if math.isnan(ours):
-        return difference, "missing"
-    tolerance = max(1.0, 2.0 * paper_std_points)
-    if abs(difference) <= tolerance:
-        return difference, "match"
-    return difference, "better" if difference > 0 else "short"
+    return difference, paper_verdict(mean, std, n, paper, paper_std_points)
 
 
 def paper_value(row: dict, metric: str, column: str) -> tuple[float, float] | None:
@@ -118,14 +116,17 @@ def cells(table_key: str, matches: list[tuple[list[dict], str, dict]]) -> list[d
                 if pv is None:
                     continue
                 mean, std = ours[metric]
-                difference, v = verdict(metric, mean, *pv)
+                difference, v = verdict(metric, mean, std, ours["seeds"], *pv)
+                low, high = interval(mean, std, ours["seeds"])
                 key = METRICS[metric].format(c=f"{column}_" if column else "")
                 out.append({"table": PAPER_TABLES[table_key]["name"], "setting": json.dumps(row["setting"], sort_keys=True),
                             "metric": key, "ours_mean": mean, "ours_std": std, "seeds": ours["seeds"],
-                            "steps": ours["steps"], "paper_mean": pv[0], "paper_std": pv[1],
+                            "ours_ci_low": low, "ours_ci_high": high, "steps": ours["steps"],
+                            "paper_mean": pv[0], "paper_std": pv[1],
+                            "band_half_width": (pv[0] - paper_band(*pv)[0]) if metric not in NOT_COMPARABLE else float("nan"),
                             "difference": difference, "verdict": v})
     return out
 
 
-CELL_COLUMNS = ["table", "setting", "metric", "ours_mean", "ours_std", "seeds", "steps", "paper_mean", "paper_std",
-                "difference", "verdict"]
+CELL_COLUMNS = ["table", "setting", "metric", "ours_mean", "ours_std", "seeds", "ours_ci_low", "ours_ci_high", "steps",
+                "paper_mean", "paper_std", "band_half_width", "difference", "verdict"]

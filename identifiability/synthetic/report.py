@@ -68,7 +68,7 @@ def summarise(layout: dict, long: pd.DataFrame, paper_file: str | Path) -> tuple
             for name in paper.METRICS:
                 pv = paper.paper_value(first_match, name, column) if first_match else None
                 line[f"{p}{name}_paper"] = pv[0] if pv else float("nan")
-                line[f"{p}{name}_verdict"] = paper.verdict(name, stats[name][0], *pv)[1] if pv else ""
+                line[f"{p}{name}_verdict"] = paper.verdict(name, *stats[name], len(c), *pv)[1] if pv else ""
             if rows:
                 matched.append((rows, column, {**stats, "seeds": line["seeds"], "steps": line["steps"]}))
         out.append(line)

@@ -17,6 +17,12 @@ import pandas as pd
 from identifiability.io import atomic_path, read_json
 from identifiability.synthetic.report import collect
 from identifiability.tables import save_figure, write_table
+from identifiability.verdicts import LEVEL, judge, judge_difference, summary_verdict
+
+RULE = (f"A cell holds when its mean over seeds meets the requirement, fails when the {LEVEL:.0%} t-interval "
+        "of that mean (of the difference, for a drop) lies wholly on the wrong side, and is inconclusive "
+        "otherwise; a finding holds when all its cells do and does not when any fails "
+        "(identifiability.verdicts).")
 
 METRIC_LABELS = {"r2_z": "R² of z from f(x) (%)", "r2_w": "R² of v_c from W rows (%)",
                  "mean_feature_norm": "mean ‖f(x)‖", "beta": "learned β", "w_collapse": "W-row collapse"}
@@ -71,36 +77,36 @@ def check_claims(layout: dict, summary: pd.DataFrame) -> pd.DataFrame:
         if cells.empty:
             records.append({"claim": claim["text"], "variant": ", ".join(variants), "cell": "--",
                             "measured": float("nan"), "requirement": "no cell of the sweep matches",
-                            "holds": False})
+                            "verdict": "missing"})
             continue
         for _, line in cells.iterrows():
-            value = line[f"{m}_mean"]
+            value = (line[f"{m}_mean"], line[f"{m}_std"], int(line["seeds"]))
             cell = ", ".join(f"{k.split('.', 1)[1]}={line[k]:g}" if isinstance(line[k], (int, float, np.number))
                              else f"{k.split('.', 1)[1]}={line[k]}" for k in axes)
             tests, req = [], []
-            if "min" in claim:
-                tests.append(value >= claim["min"])
-                req.append(f"{m} >= {claim['min']:g}")
-            if "max" in claim:
-                tests.append(value <= claim["max"])
-                req.append(f"{m} <= {claim['max']:g}")
+            if "min" in claim or "max" in claim:
+                low, high = claim.get("min", -math.inf), claim.get("max", math.inf)
+                tests.append(judge(*value, low, high, kind="prediction"))
+                req += ([f"{m} >= {claim['min']:g}"] if "min" in claim else []) + \
+                       ([f"{m} <= {claim['max']:g}"] if "max" in claim else [])
             if "min_drop" in claim:
                 ref_cell = {k: [line[k]] for k in axes}
                 ref_cell.update({k: [v] for k, v in claim["reference"].items()})
                 ref = summary[(summary.variant == line["variant"])
                               & summary.apply(lambda r: _matches(r, ref_cell), axis=1)]
                 if ref.empty:
-                    tests.append(False)
+                    tests.append("missing")
                     req.append("reference cell not in the sweep")
                 else:
-                    ref_value = float(ref.iloc[0][f"{m}_mean"])
-                    tests.append(ref_value - value >= claim["min_drop"])
+                    r = ref.iloc[0]
+                    reference = (float(r[f"{m}_mean"]), float(r[f"{m}_std"]), int(r["seeds"]))
+                    tests.append(judge_difference(reference, value, claim["min_drop"], math.inf))
                     where = ", ".join(f"{k.split('.', 1)[1]}={v}" for k, v in claim["reference"].items())
-                    req.append(f"{m} at least {claim['min_drop']:g} below {where} ({ref_value:.1f})")
+                    req.append(f"{m} at least {claim['min_drop']:g} below {where} ({reference[0]:.1f})")
             records.append({"claim": claim["text"], "variant": line["variant"], "cell": cell,
-                            "measured": float(value), "requirement": "; ".join(req),
-                            "holds": bool(all(tests)) and not math.isnan(value)})
-    return pd.DataFrame(records, columns=["claim", "variant", "cell", "measured", "requirement", "holds"])
+                            "measured": float(value[0]), "requirement": "; ".join(req),
+                            "verdict": summary_verdict(tests)})
+    return pd.DataFrame(records, columns=["claim", "variant", "cell", "measured", "requirement", "verdict"])
 
 
 def _fmt_value(v) -> str:
@@ -203,11 +209,11 @@ def claims_markdown(claims: pd.DataFrame) -> str:
         return "No stated finding of the paper is checked for this sweep.\n"
     lines = []
     for text, group in claims.groupby("claim", sort=False):
-        verdict = "HOLDS" if group.holds.all() else "DOES NOT HOLD"
+        verdict = {"holds": "HOLDS", "fails": "DOES NOT HOLD"}.get(summary_verdict(group.verdict), "INCONCLUSIVE")
         lines.append(f"- **{text}**: {verdict} here")
         for _, c in group.iterrows():
-            lines.append(f"  - {c['variant']}, {c['cell']}: {c['measured']:.1f} "
-                         f"({c['requirement']}: {'yes' if c['holds'] else 'no'})")
+            lines.append(f"  - {c['variant']}, {c['cell']}: {c['measured']:.1f} ({c['requirement']}: {c['verdict']})")
+    lines.append(f"\n{RULE}")
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from identifiability.io import read_json
 from identifiability.synthetic.report import METRICS_HINT
 from identifiability.tables import save_figure, write_table
+from identifiability.verdicts import CONVERGED_LATE_SHARE, LATE_FRACTION, LEVEL, judge, mean_std
 
 CASES = ("C1", "C2", "C3", "C4", "supervised")
 CASE_LABELS = {"C1": "C1: f(x), W normalised", "C2": "C2: f(x) normalised, W free",
@@ -40,12 +41,13 @@ class Prediction:
     def predicted(self, kappa: float) -> float:
         return {"100": 100.0, "0": 0.0, "kappa": kappa}[self.target]
 
-    def holds(self, value: float, kappa: float) -> bool:
+    def band(self, kappa: float) -> tuple[float, float]:
+        """The values within which the prediction is held (R² in points)."""
         if self.target == "100":
-            return value >= 100.0 - self.tolerance
+            return 100.0 - self.tolerance, math.inf
         if self.target == "0":
-            return value <= self.tolerance
-        return abs(value / kappa - 1.0) <= self.tolerance
+            return -math.inf, self.tolerance
+        return kappa * (1.0 - self.tolerance), kappa * (1.0 + self.tolerance)
 
     def scale(self) -> float:
         return 100.0 if self.target == "100" else 1.0
@@ -72,7 +74,8 @@ PREDICTIONS = (
     Prediction("logits_identity", "beta A M^T is a multiple of the identity (relative distance)", "logit_map_error",
                CASES, "0", 0.2),
 )
-COLUMNS = ["case", "prediction", "setting", "measured_mean", "measured_std", "predicted", "seeds", "steps", "verdict"]
+COLUMNS = ["case", "prediction", "setting", "measured_mean", "measured_std", "predicted", "seeds", "seeds_converged",
+           "steps", "verdict"]
 
 
 def collect(layout: dict, runs_root: str | Path) -> pd.DataFrame:
@@ -89,21 +92,29 @@ def collect(layout: dict, runs_root: str | Path) -> pd.DataFrame:
 
 
 def verdicts(long: pd.DataFrame, diversity_d: int | None = None) -> pd.DataFrame:
-    """One line per (section, case, prediction, setting): measured mean and std over seeds, the
-    predicted value and the verdict (holds / fails / not applicable when it cannot be measured)."""
+    """One line per (section, case, prediction, setting): measured mean and std over the seeds
+    whose runs converged (``identifiability.verdicts.converged``, from the training loss), the
+    predicted value and the verdict: holds / fails / inconclusive (``verdicts.judge``), not
+    converged when no seed's run has, not applicable when the metric cannot be measured."""
     out = []
     for (section, setting, case), sub in long.groupby(["section", "setting", "case"], sort=False):
         kappa = float(sub["process.kappa"].iloc[0])
+        done = sub[sub["converged"].astype(bool)] if "converged" in sub else sub.iloc[:0]
         for p in PREDICTIONS:
             if case not in p.cases or (section == "kappa" and p.target != "kappa" and p.key != "logits_identity"):
                 continue
-            values = p.scale() * sub[p.metric].astype(float)
-            mean = float(values.mean())
-            std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
-            verdict = "not applicable" if math.isnan(mean) else ("holds" if p.holds(mean, kappa) else "fails")
+            mean, std, n = mean_std(p.scale() * done[p.metric].astype(float))
+            if done.empty:
+                verdict = "not converged"
+                mean, std, _ = mean_std(p.scale() * sub[p.metric].astype(float))   # shown, not judged
+            elif math.isnan(mean):
+                verdict = "not applicable"
+            else:
+                verdict = judge(mean, std, n, *p.band(kappa), kind="prediction")
             line = {"section": section, "case": case, "prediction": p.key, "text": p.text, "setting": setting,
                     "measured_mean": mean, "measured_std": std, "predicted": p.predicted(kappa),
-                    "seeds": int(sub.seed.nunique()), "steps": int(sub.steps.iloc[0]), "verdict": verdict}
+                    "seeds": int(sub.seed.nunique()), "seeds_converged": int(done.seed.nunique()),
+                    "steps": int(sub.steps.iloc[0]), "verdict": verdict}
             if section == "diversity":
                 clusters, d = int(sub["process.clusters"].iloc[0]), int(sub["process.d"].iloc[0])
                 line["premise_holds"] = clusters >= 2 * d   # C3 needs at least 2d diverse cluster vectors
@@ -132,6 +143,13 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
 def _legend() -> str:
     return "\n".join(f"- `{p.key}`: {p.text}; {'at least ' + str(100 - p.tolerance) + ' %' if p.target == '100' else ('at most ' + str(p.tolerance) if p.target == '0' else f'within {p.tolerance:.0%} of kappa')}"
                      for p in PREDICTIONS)
+
+
+RULE = (f"Verdicts (identifiability.verdicts): on the seeds whose runs converged (the training loss fell by "
+        f"less than {CONVERGED_LATE_SHARE:.0%} of its fall over the last {LATE_FRACTION:.0%} of the steps), "
+        f"holds when their mean is within the tolerance, fails when the {LEVEL:.0%} t-interval of that mean lies "
+        "wholly outside it, inconclusive otherwise; not converged when no seed's run converged (the theorems "
+        "speak of the optimum).")
 
 
 KAPPA_ESTIMATES = {"C1": ("beta", "beta"), "C2": ("kappa_hat_w", "beta · scale(W)"),
@@ -198,7 +216,8 @@ def render(layout_file, runs_root, tables_dir, figures_dir) -> pd.DataFrame:
     base = table[table.section == "baseline"]
     write_table(base[COLUMNS], tables_dir / "theory", caption=caption)
     (tables_dir / "theory.md").write_text(f"{caption}\n\n" + _readable(base).to_markdown(index=False)
-                                          + "\n\nPredictions and the tolerance of each verdict:\n\n" + _legend() + "\n")
+                                          + "\n\nPredictions and the tolerance of each verdict:\n\n" + _legend()
+                                          + "\n\n" + RULE + "\n")
     for section in ("kappa", "diversity"):
         sub = table[table.section == section]
         extra = ["premise_holds"] if section == "diversity" else []

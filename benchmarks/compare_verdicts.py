@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Every verdict of two default runs side by side: the paper cells of Tables 2, 3, 5 (match /
 better / short), the theory tables (holds / fails) and the Appendix D claims, with the measured
-values, listing the verdicts that differ.
+values, listing the verdicts that differ and counting apart those that turned from one decided
+value to its opposite (match <-> short / better, holds <-> fails; identifiability.verdicts.opposite):
+a change that only rounds differently may move a cell to or from inconclusive, never across.
 
 A run is a folder with the workflow's tables (`results/` of a run kept by
 `benchmarks/default_run.py --keep DIR`, or docs/examples/default_run/, which holds the same files
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from identifiability.verdicts import opposite
+
 # file -> columns that name a verdict's cell, the measured value
 FILES = {
     "table2_vs_paper.csv": (["table", "setting", "metric"], "ours_mean"),
@@ -27,7 +31,8 @@ FILES = {
     "theory_kappa.csv": (["case", "prediction", "setting"], "measured_mean"),
     "theory_diversity.csv": (["case", "prediction", "setting"], "measured_mean"),
 }
-CLAIM = re.compile(r"^- \*\*(?P<claim>.+)\*\*: (?P<verdict>HOLDS|DOES NOT HOLD) here")
+CLAIM = re.compile(r"^- \*\*(?P<claim>.+)\*\*: (?P<verdict>HOLDS|DOES NOT HOLD|INCONCLUSIVE) here")
+CLAIM_WORDS = {"HOLDS": "holds", "DOES NOT HOLD": "fails", "INCONCLUSIVE": "inconclusive"}
 
 
 def claims(md: Path) -> dict[str, str]:
@@ -47,7 +52,7 @@ def main() -> None:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     args = parser.parse_args()
-    total = changed = 0
+    total = changed = turned = 0
     for name, (key, value) in FILES.items():
         a, b = pd.read_csv(find(args.before, name)), pd.read_csv(find(args.after, name))
         if list(a[key].itertuples(index=False)) != list(b[key].itertuples(index=False)):
@@ -55,23 +60,28 @@ def main() -> None:
         diff = a.verdict.astype(str) != b.verdict.astype(str)
         total += len(a)
         changed += int(diff.sum())
-        print(f"{name}: {len(a)} verdicts, {int(diff.sum())} differ")
+        flips = [i for i in diff[diff].index if opposite(str(a.at[i, "verdict"]), str(b.at[i, "verdict"]))]
+        turned += len(flips)
+        print(f"{name}: {len(a)} verdicts, {int(diff.sum())} differ, {len(flips)} turned to the opposite")
         ref = "paper_mean" if "paper_mean" in a else "predicted"
         for i in diff[diff].index:
             cell = " ".join(str(a.at[i, k]) for k in key)
             print(f"    {cell}: {a.at[i, value]:.3f} ({a.at[i, 'verdict']}) -> {b.at[i, value]:.3f} "
-                  f"({b.at[i, 'verdict']}); {ref} {a.at[i, ref]}")
+                  f"({b.at[i, 'verdict']}); {ref} {a.at[i, ref]}" + ("  TURNED" if i in flips else ""))
     for md in sorted(args.before.rglob("fig*.md")):
         if md.name.endswith("_claims.md") or not (found := claims(md)):
             continue
         other = claims(find(args.after, md.name))
         diff = [c for c in found if other.get(c) != found[c]]
+        flips = [c for c in diff if opposite(CLAIM_WORDS[found[c]], CLAIM_WORDS.get(other.get(c), ""))]
         total += len(found)
         changed += len(diff)
-        print(f"{md.name}: {len(found)} claims, {len(diff)} differ")
+        turned += len(flips)
+        print(f"{md.name}: {len(found)} claims, {len(diff)} differ, {len(flips)} turned to the opposite")
         for c in diff:
-            print(f"    {c}: {found[c]} -> {other.get(c)}")
+            print(f"    {c}: {found[c]} -> {other.get(c)}" + ("  TURNED" if c in flips else ""))
     print(f"verdicts that differ: {changed} of {total}")
+    print(f"decided verdicts turned to their opposite: {turned} of {total}")
 
 
 if __name__ == "__main__":

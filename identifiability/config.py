@@ -92,6 +92,36 @@ def typed_overrides(overrides) -> dict:
     return {k: typed(v, False) for k, v in dict(overrides or {}).items()}
 
 
+def typed_from_outer_overrides(config: dict, overrides) -> dict:
+    """``config`` (a module's, passed by an outer workflow) with each string that came from the
+    outer command line's ``--config`` read again as YAML, as ``typed_overrides`` does for this
+    workflow's own: a string leaf of ``config`` at path P is retyped where the overrides hold the
+    same string at a path ending in P (the outer workflow passed part of its config). Other
+    strings, from config files, are left as they are."""
+    leaves = set()
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, (*path, k))
+        elif isinstance(value, str):
+            leaves.update((path[i:], value) for i in range(len(path)))
+
+    walk(dict(overrides or {}), ())
+
+    def typed(value, path):
+        if isinstance(value, dict):
+            return {k: typed(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, str) and (path, value) in leaves:
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+        return value
+
+    return typed(config, ())
+
+
 def validate_against_def(values, schema_name: str, def_name: str, where: str = "", label=None) -> None:
     """Validate ``values`` (a mapping) against one fragment of ``schemas/<schema_name>``: the
     rules a config section obeys, applied to the same settings given some other way (a stage

@@ -1,19 +1,42 @@
 # Shared by every family: config validation (with the schemas' defaults filled in), the results
 # folder, threads, the conda environment, and the interpreter the stage scripts run with.
 import os
+import shlex
 import sys
 
 from snakemake.utils import update_config
 
-from identifiability.config import ConfigError, typed_overrides, validate_config
+from identifiability.config import (
+    ConfigError,
+    typed_from_outer_overrides,
+    typed_overrides,
+    validate_config,
+)
 
 # `--config` values nested in a mapping arrive as strings (Snakemake parses them with YAML's
-# BaseLoader): read them again as YAML so that `--config 'synthetic={train: {lr: 0.5}}'` is a number
-update_config(config, typed_overrides(workflow.config_settings.config))
-try:
-    validate_config(config)
-except ConfigError as exc:
-    raise WorkflowError(str(exc))
+# BaseLoader): read them again as YAML so that `--config 'synthetic={train: {lr: 0.5}}'` is a number.
+# Used as a module, this workflow's config is the one the outer workflow passes: the outer command
+# line's --config is the outer workflow's, and reaches this one only through that.
+# (Snakemake's base modifier says is_module too: a module is a modifier pushed above the base one.)
+# The outer workflow's --config values nested in what it passes arrive as strings too: read again.
+USED_AS_MODULE = workflow.modifier is not workflow.modifier_stack[0]
+if USED_AS_MODULE:
+    update_config(config, typed_from_outer_overrides(config, workflow.config_settings.config))
+else:
+    update_config(config, typed_overrides(workflow.config_settings.config))
+# a module declared with `skip_validation: True` is trusted as it is
+if not workflow.modifier.skip_validation:
+    try:
+        validate_config(config)
+    except ConfigError as exc:
+        hint = ""
+        if workflow.overwrite_configfiles and "is a required property" in str(exc):
+            hint = (
+                f" (a --configfile replaces this workflow's config.yaml: the file is the whole config. "
+                f"Start from a copy, cp config.yaml my.yaml, and edit it, or keep config.yaml and change "
+                f"single values with --config)"
+            )
+        raise WorkflowError(str(exc) + hint)
 
 RESULTS = config["results"]
 # logs and benchmark timings live beside the results they explain
@@ -24,19 +47,19 @@ envvars:
     "PATH",
 
 
-# Shell commands call plain `python`: the project's environment (the one running snakemake) comes
-# first on PATH; with --software-deployment-method conda, the rule's conda env is activated over it.
-BIN = os.path.dirname(sys.executable)
-os.environ["PATH"] = os.pathsep.join([BIN, os.environ.get("PATH", "")])
+# Every stage runs with the interpreter that runs snakemake (the project's environment), or with
+# --software-deployment-method conda the `python` of the rule's conda env; with this workflow's
+# package on PYTHONPATH (a conda env need not install it). Both are set in each rule's own command
+# (params.python), so nothing of it reaches the rules of a workflow that uses this one as a module.
 # This workflow's own folder, relative to the working directory (`.` when run from the checkout;
 # the module's folder when another workflow uses this one as a module): scripts and reference data
 # are found from it.
 WORKFLOW_DIR = os.path.relpath(os.path.dirname(os.path.abspath(str(workflow.current_basedir))))
 SCRIPTS = f"{WORKFLOW_DIR}/scripts"
-# the stage scripts import this workflow's package, also from a conda env that does not install it
 PACKAGE_DIR = os.path.abspath(WORKFLOW_DIR)
-shell.prefix(
-    f"set -euo pipefail; export PYTHONPATH={PACKAGE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+_CONDA = any("conda" in str(m).lower() for m in workflow.deployment_settings.deployment_method)
+PYTHON = f"PYTHONPATH={shlex.quote(PACKAGE_DIR)}${{PYTHONPATH:+:$PYTHONPATH}} " + (
+    "python" if _CONDA else shlex.quote(sys.executable)
 )
 # every default comes from schemas/ (filled in by validate_config); conda envs relative to rules/
 THREADS = config["threads"]

@@ -26,11 +26,12 @@ rule dislib_download:
         mem_mb=2000,
         runtime=240,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_download.py",
         datasets=" ".join(d for d in DISLIB["datasets"] if d in REAL_DATASETS) or "dsprites",
         data_dir=lambda wc, output: os.path.dirname(output[0]),
     shell:
-        "python {params.script} --datasets {params.datasets} --data-dir {params.data_dir} > {log} 2>&1"
+        "{params.python} {params.script} --datasets {params.datasets} --data-dir {params.data_dir} > {log} 2>&1"
 
 
 rule dislib_prepare_procedural:
@@ -50,9 +51,10 @@ rule dislib_prepare_procedural:
         mem_mb=DISLIB_MEM,
         runtime=60,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_prepare.py",
     shell:
-        "python {params.script} --dataset dsprites_procedural --n-samples {wildcards.n} "
+        "{params.python} {params.script} --dataset dsprites_procedural --n-samples {wildcards.n} "
         "--seed {wildcards.dseed} --out {output} > {log} 2>&1"
 
 
@@ -72,10 +74,11 @@ rule dislib_prepare:
         mem_mb=max(DISLIB_MEM, 32000),
         runtime=120,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_prepare.py",
         data_dir=DISLIB_DATA_DIR,
     shell:
-        "python {params.script} --dataset {wildcards.dldataset} --data-dir {params.data_dir} "
+        "{params.python} {params.script} --dataset {wildcards.dldataset} --data-dir {params.data_dir} "
         "--out {output} > {log} 2>&1"
 
 
@@ -96,10 +99,11 @@ rule dislib_train:
         mem_mb=DISLIB_MEM,
         runtime=600,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_train.py",
         flags=lambda wc: dislib_parse_train_tag(wc.train),
     shell:
-        "python {params.script} --data {input.data} --model {wildcards.dlmodel} "
+        "{params.python} {params.script} --data {input.data} --model {wildcards.dlmodel} "
         "--seed {wildcards.seed} {params.flags} --threads {threads} --out {output.model} "
         "--history {output.history} > {log} 2>&1"
 
@@ -121,9 +125,10 @@ rule dislib_extract:
         mem_mb=DISLIB_MEM,
         runtime=120,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_extract.py",
     shell:
-        "python {params.script} --data {input.data} --model-file {input.model} "
+        "{params.python} {params.script} --data {input.data} --model-file {input.model} "
         "--threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -145,9 +150,10 @@ rule dislib_decode:
         mem_mb=DISLIB_MEM,
         runtime=30,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_decode.py",
     shell:
-        "python {params.script} --data {input.data} --model {wildcards.dlmodel} "
+        "{params.python} {params.script} --data {input.data} --model {wildcards.dlmodel} "
         "--seed {wildcards.seed} --features {input.features} --history {input.history} "
         "--data-tag {wildcards.dltag} --out {output} > {log} 2>&1"
 
@@ -168,9 +174,10 @@ rule dislib_decode_input:
         mem_mb=(max(DISLIB_MEM, 32000) if len(DISLIB["datasets"]) > 1 else DISLIB_MEM),
         runtime=240,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_decode.py",
     shell:
-        "python {params.script} --data {input.data} --model input --seed {wildcards.seed} "
+        "{params.python} {params.script} --data {input.data} --model input --seed {wildcards.seed} "
         "--data-tag {wildcards.dltag} --out {output} > {log} 2>&1"
 
 
@@ -207,10 +214,11 @@ rule dislib_report:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/dislib_report.py",
         paper=f"{WORKFLOW_DIR}/reference/paper_results.yaml",
         stem=lambda wc, output: output.csv.removesuffix(".csv"),
         figure=lambda wc, output: output.pdf.removesuffix(".pdf"),
     shell:
-        "python {params.script} --runs {input} --paper {params.paper} --out {params.stem} "
+        "{params.python} {params.script} --runs {input} --paper {params.paper} --out {params.stem} "
         "--figure {params.figure} > {log} 2>&1"

@@ -55,6 +55,7 @@ rule imagenetx_index:
         mem_mb=2000,
         runtime=15,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/imagenetx_index.py",
         image_dir=IMX["image_dir"] or "",
         which_factor=IMX["which_factor"],
@@ -62,7 +63,7 @@ rule imagenetx_index:
         max_images=IMX["max_images"],
         seed=IMX_SEED,
     shell:
-        "python {params.script} --image-dir {params.image_dir:q} "
+        "{params.python} {params.script} --image-dir {params.image_dir:q} "
         "--which-factor {params.which_factor} --min-images {params.min_images} "
         "--max-images {params.max_images} --seed {params.seed} "
         "--out {output.index} --summary {output.summary} > {log} 2>&1"
@@ -86,6 +87,7 @@ rule imagenetx_extract:
         runtime=IMX_EXTRACT["runtime"],
         gpu=IMX_EXTRACT["gpu"],
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/imagenetx_extract.py",
         weights=lambda wc, input: (f"--weights {input.weights[0]!r}" if input.weights else ""),
         batch_size=IMX_EXTRACT["batch_size"],
@@ -94,7 +96,7 @@ rule imagenetx_extract:
         device=IMX_EXTRACT["device"],
         seed=IMX_SEED,
     shell:
-        "python {params.script} --index {input.index} --model {wildcards.model} "
+        "{params.python} {params.script} --index {input.index} --model {wildcards.model} "
         "{params.weights} --seed {params.seed} --batch-size {params.batch_size} "
         "--workers {params.workers} --chunk-images {params.chunk_images} "
         "--device {params.device} --threads {threads} --out {output} > {log} 2>&1"
@@ -117,6 +119,7 @@ rule imagenetx_decode:
         mem_mb=IMX_DECODE["mem_mb"],
         runtime=IMX_DECODE["runtime"],
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/imagenetx_decode.py",
         seeds=" ".join(str(s) for s in IMX_DECODE["seeds"]),
         test_size=IMX_DECODE["test_size"],
@@ -125,7 +128,7 @@ rule imagenetx_decode:
         max_iter=IMX_DECODE["max_iter"],
         dead_units=IMX_DECODE["dead_units"],
     shell:
-        "python {params.script} --features {input.features} --index {input.index} "
+        "{params.python} {params.script} --features {input.features} --index {input.index} "
         "--seeds {params.seeds} --test-size {params.test_size} "
         "--min-minority {params.min_minority} --C {params.C} --max-iter {params.max_iter} "
         "--dead-units {params.dead_units} --threads {threads} --out {output} > {log} 2>&1"
@@ -168,10 +171,11 @@ rule imagenetx_report:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/imagenetx_report.py",
         stem=lambda wc, output: output.pdf.removesuffix(".pdf"),
         alpha=IMX_REPORT["alpha"],
         alternative=IMX_REPORT["alternative"],
     shell:
-        "python {params.script} --decoding {input} --alpha {params.alpha} "
+        "{params.python} {params.script} --decoding {input} --alpha {params.alpha} "
         "--alternative {params.alternative} --stem {params.stem} > {log} 2>&1"

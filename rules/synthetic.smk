@@ -41,11 +41,12 @@ rule synthetic_generate:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/synthetic_generate.py",
         args=lambda wc: SYN.process_args(wc.process_id),
         seeds=" ".join(map(str, SYN.seeds)),
     shell:
-        "python {params.script} {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
+        "{params.python} {params.script} {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
 
 
 # With stack.by seeds each training job is one setting (its job id is the run id), so it also
@@ -77,6 +78,7 @@ rule synthetic_train:
         runtime=lambda wc: 10 + SYN.stack_work(wc.stack_id, "runtime"),
         gpu=SYN_GPU,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/synthetic_train.py",
         args=lambda wc: SYN.train_args(wc.stack_id),
         overrides=lambda wc: SYN.run_overrides(wc.stack_id),
@@ -86,7 +88,7 @@ rule synthetic_train:
         evaluate=lambda wc, output: SYN.evaluate_args(output),
         device=SYN_DEVICE,
     shell:
-        "python {params.script} --process {input} --out {params.models} "
+        "{params.python} {params.script} --process {input} --out {params.models} "
         "--checkpoints {params.checkpoints} --run-overrides {params.overrides} "
         "--device {params.device} --threads {threads} {params.args} {params.evaluate} > {log} 2>&1"
 
@@ -112,11 +114,12 @@ if not SYN.evaluates_in_training:
             mem_mb=2000,
             runtime=10,
         params:
+            python=PYTHON,
             script=f"{SCRIPTS}/synthetic_extract.py",
             models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
             device="cpu",
         shell:
-            "python {params.script} --model {params.models} --process {input.processes} "
+            "{params.python} {params.script} --model {params.models} --process {input.processes} "
             "--out {output.representations} --metrics {output.metrics} --device {params.device} > {log} 2>&1"
 
 
@@ -172,13 +175,14 @@ rule synthetic_table:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/synthetic_table.py",
         runs=lambda wc, input: SYN.runs_root(input.metrics),
         paper=f"{WORKFLOW_DIR}/reference/paper_results.yaml",
         tables=lambda wc, output: SYN.folder(output[0]),
         figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
-        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
+        "{params.python} {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--paper {params.paper} --tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"
 
 
@@ -213,12 +217,13 @@ rule synthetic_sweep:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/synthetic_sweep.py",
         runs=lambda wc, input: SYN.runs_root(input.metrics),
         sweeps=lambda wc, output: SYN.folder(output[0]),
         figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
-        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
+        "{params.python} {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--sweeps-dir {params.sweeps} --figures-dir {params.figures} > {log} 2>&1"
 
 
@@ -262,12 +267,13 @@ rule synthetic_theory:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/synthetic_theory.py",
         runs=lambda wc, input: SYN.runs_root(input.metrics),
         tables=lambda wc, output: SYN.folder(output[0]),
         figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
-        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
+        "{params.python} {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"
 
 
@@ -302,10 +308,11 @@ rule synthetic_genealogy:
         mem_mb=1000,
         runtime=10,
     params:
+        python=PYTHON,
         script=f"{SCRIPTS}/synthetic_genealogy.py",
         runs=lambda wc, input: SYN.runs_root(input.metrics),
         tables=lambda wc, output: SYN.folder(output[0]),
         figures=lambda wc, output: SYN.folder(output[-1]),
     shell:
-        "python {params.script} --layout {input.layout} --runs-root {params.runs} "
+        "{params.python} {params.script} --layout {input.layout} --runs-root {params.runs} "
         "--tables-dir {params.tables} --figures-dir {params.figures} > {log} 2>&1"

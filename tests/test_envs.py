@@ -131,3 +131,22 @@ def test_every_rule_that_runs_a_command_names_the_conda_env(smk):
     for block in running:
         assert re.search(r"^\s*conda:\s*\n\s*CONDA_ENV\s*$", block, re.M), \
             f"{smk}: rule {block.split(':')[0]} has no conda: CONDA_ENV"
+
+
+def test_the_release_is_citable_and_licensed():
+    """CITATION.cff (Citation File Format 1.2) cites the paper and names this package's version,
+    as the CHANGELOG's latest entry does; the LICENSE is the MIT licence the README names."""
+    from identifiability import __version__
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0"
+    for key in ("message", "title", "authors", "version", "license"):
+        assert cff[key], key
+    assert str(cff["version"]) == __version__
+    paper = cff["preferred-citation"]
+    assert paper["title"] == "Cross-Entropy Is All You Need To Invert the Data Generating Process"
+    assert paper["authors"][0]["family-names"] == "Reizinger" and paper["year"] == 2025
+    latest = re.search(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
+    assert latest == __version__
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License") and cff["license"] == "MIT"
+    assert "MIT" in (ROOT / "README.md").read_text()

@@ -1,6 +1,7 @@
 """The workflow as Snakemake users drive it: --config overrides, --configfile, use as a module of
 another workflow, and a parse that imports no torch."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -40,32 +41,92 @@ def test_a_configfile_replaces_config_yaml(workflow_copy):
         assert absent not in out
 
 
-def test_used_as_a_module_of_another_workflow(tmp_path):
-    """An outer workflow includes this one with a prefix and runs its tiny config end to end
-    (one table only, to keep it short)."""
+def _outer_workflow(tmp_path, module_options: str = "") -> None:
+    """An outer workflow using this one as a module (prefix repro), with a rule of its own that
+    writes its environment, and the tiny config reduced to one table."""
     cfg = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
     cfg["synthetic"]["tables"] = {"table3": cfg["synthetic"]["tables"]["table3"]}
     for key in ("sweeps", "theory", "genealogy"):
         cfg["synthetic"].pop(key, None)
-    (tmp_path / "inner.yaml").write_text(yaml.safe_dump(cfg))
+    (tmp_path / "outer.yaml").write_text(yaml.safe_dump({"repro": cfg}))
     (tmp_path / "Snakefile").write_text(textwrap.dedent(f"""
-        configfile: "inner.yaml"
+        configfile: "outer.yaml"
 
         module repro:
             snakefile: "{REPO}/Snakefile"
-            config: config
+            config: config["repro"]
             prefix: "repro"
+            {module_options}
 
         use rule * from repro as repro_*
 
+        rule outer_env:
+            output: "outer_env.txt"
+            shell: "echo PYTHONPATH=${{{{PYTHONPATH:-}}}} > {{output}}; echo PATH=$PATH >> {{output}}"
+
         rule all:
-            input: "repro/results/synthetic/tables/table3.md"
+            input: "repro/results/synthetic/tables/table3.md", "outer_env.txt"
             default_target: True
     """))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=900)
+
+
+def _outer_env() -> dict:
+    """The environment of the outer snakemake: no PYTHONPATH, PATH without this project's venv."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != bin_dir)
+    return env
+
+
+def test_used_as_a_module_of_another_workflow(tmp_path):
+    """An outer workflow includes this one with a prefix and runs its tiny config end to end (one
+    table only, to keep it short), with a --config of its own on the command line; its own rule
+    sees the environment it was started with, nothing of the module's."""
+    _outer_workflow(tmp_path)
+    env = _outer_env()
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--config", "foo=1"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (tmp_path / "repro" / "results" / "synthetic" / "tables" / "table3.md").stat().st_size > 100
+    seen = dict(line.split("=", 1) for line in (tmp_path / "outer_env.txt").read_text().splitlines())
+    assert seen["PYTHONPATH"] == "" and str(REPO) not in seen["PATH"]
+    assert seen["PATH"] == env["PATH"]
+
+
+def test_the_outer_command_line_config_stays_the_outer_workflows(tmp_path):
+    _outer_workflow(tmp_path)
+    for extra in (["--config", "foo=1"], ["--config", "repro={threads: 2}"]):
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "--cores", "4", *extra], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300, env=_outer_env())
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        # what the outer workflow passes is the module's config: its threads reach the training job
+        assert ("--threads 2" in proc.stdout) == ("repro={threads: 2}" in extra)
+
+
+def test_a_module_with_skip_validation_is_not_validated(tmp_path):
+    """skip_validation: the module takes the config it is given as it is (here with a key the
+    schema does not know, which validation would refuse)."""
+    _outer_workflow(tmp_path)
+    cfg = yaml.safe_load((tmp_path / "outer.yaml").read_text())
+    from identifiability.config import validate_config
+    validate_config(cfg["repro"])   # complete, as skip_validation requires (no defaults are filled in)
+    cfg["repro"]["not_a_setting"] = 1
+    (tmp_path / "outer.yaml").write_text(yaml.safe_dump(cfg))
+    run = lambda: subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=tmp_path,  # noqa: E731
+                                 capture_output=True, text=True, timeout=300, env=_outer_env())
+    refused = run()
+    assert refused.returncode != 0 and "not_a_setting" in refused.stdout + refused.stderr
+    _outer_workflow(tmp_path, module_options="skip_validation: True")
+    (tmp_path / "outer.yaml").write_text(yaml.safe_dump(cfg))
+    accepted = run()
+    assert accepted.returncode == 0, accepted.stdout[-3000:] + accepted.stderr[-3000:]
+
+
+def test_a_partial_configfile_says_that_it_replaces_config_yaml(workflow_copy):
+    (workflow_copy / "partial.yaml").write_text("threads: 2\n")
+    rc, out = _plan(workflow_copy, "--configfile", "partial.yaml", check=False)
+    assert rc != 0 and "'results' is a required property" in out
+    assert "a --configfile replaces this workflow's config.yaml" in out and "cp config.yaml my.yaml" in out
 
 
 def test_parsing_the_rules_imports_no_torch(workflow_copy):

@@ -61,7 +61,3 @@ def tidy_annotations(raw: pd.DataFrame) -> pd.DataFrame:
     out["class"] = (out["label"] >= CLASS_THRESHOLD).astype(np.int8)
     return out.sort_values("file_name", kind="stable").reset_index(drop=True)
 
-
-def factor_matrix(annotations: pd.DataFrame, factors=FACTORS) -> np.ndarray:
-    """(n_images, n_factors) int8 matrix of the binary targets."""
-    return annotations[list(factors)].to_numpy(dtype=np.int8)

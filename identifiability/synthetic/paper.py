@@ -19,7 +19,6 @@ points (x 100) before comparing.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict
 from pathlib import Path
 

@@ -92,9 +92,6 @@ class Plan:
     def stack_of(self, run_id: str) -> str:
         return next(sid for sid, members in self.stacks.items() if run_id in members)
 
-    def run_dirs(self, results: str) -> list[str]:
-        return [f"{results}/synthetic/runs/{rid}/seed{s}" for rid in self.settings for s in self.seeds]
-
     def run_ids(self, kind: str, name: str) -> list[str]:
         """Every run behind a table or a sweep (each once)."""
         if kind in ("theory", "genealogy"):

@@ -366,9 +366,9 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
     missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]
     if missing:
         text += ["", f"Parts not run yet: {', '.join(missing)} (`python benchmarks/validate_paper_tables.py run <part>`)."]
-    investigation = evidence / "investigation.md"
-    if investigation.exists():
-        text += ["", investigation.read_text().strip()]
+    for name in ("budget_plan.md", "investigation.md"):   # the budget per row, then why cells are short
+        if (evidence / name).exists():
+            text += ["", (evidence / name).read_text().strip()]
     # Table 4's dSprites row, then its investigations (benchmarks/validate_dislib_dsprites.py --name)
     for dislib in sorted(evidence.glob("dislib_dsprites*.md"), key=lambda f: (f.stem != "dislib_dsprites", f.stem)):
         text += ["", dislib.read_text().strip()]

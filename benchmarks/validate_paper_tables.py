@@ -36,6 +36,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from identifiability.synthetic.paper import paper_baseline  # noqa: E402
 from identifiability.synthetic.plan import build_plan  # noqa: E402
 from identifiability.synthetic.report import collect  # noqa: E402
 
@@ -142,8 +143,10 @@ def part_config(part: str, threads: int | None = None, stack: str | None = None)
 
 
 def _in_part(process: dict, selector: dict) -> bool:
-    defaults = {"d": 5, "N": 1000, "clusters": 100}
-    return all(process.get(k, defaults.get(k)) in values for k, values in selector.items())
+    """Whether a row's process (the paper config's base with the row's changes; keys it leaves
+    unset are the paper's baseline's) is in a part."""
+    full = {**paper_baseline(), **process}
+    return all(full.get(k) in values for k, values in selector.items())
 
 
 def _commit() -> str:

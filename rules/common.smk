@@ -61,7 +61,8 @@ _CONDA = any("conda" in str(m).lower() for m in workflow.deployment_settings.dep
 PYTHON = f"PYTHONPATH={shlex.quote(PACKAGE_DIR)}${{PYTHONPATH:+:$PYTHONPATH}} " + (
     "python" if _CONDA else shlex.quote(sys.executable)
 )
-# every default comes from schemas/ (filled in by validate_config); conda envs relative to rules/
+# defaults: schemas/ (filled in by validate_config), but a synthetic process's and training's,
+# which are identifiability/synthetic/settings.py's; conda envs relative to rules/
 THREADS = config["threads"]
 CONDA_ENV = f"../envs/{config['conda_env']}.yaml"
 

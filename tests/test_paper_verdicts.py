@@ -125,3 +125,21 @@ def test_verdict_bands():
     assert paper.verdict("r2_z", 94.0, 0.1, 5, 98.6, 2.0)[1] == "short"
     assert paper.verdict("mae_z", 0.5, 0.0, 5, 0.01, 0.0)[1] == "not comparable"
     assert paper.verdict("r2_z", nan, nan, 0, 98.6, 0.0)[1] == "missing"
+
+
+def test_the_papers_baseline_is_data_not_todays_defaults(monkeypatch):
+    """Which of our cells are the paper's follows reference/paper_baseline.yaml: a changed default
+    of ProcessSettings changes nothing about it."""
+    import dataclasses
+
+    from identifiability.synthetic import settings
+
+    baseline = paper.paper_baseline()
+    assert baseline == {"kind": "cluster_centric", "d": 5, "clusters": 100, "N": 1000, "cluster_marginal": "uniform",
+                        "conditional": "vmf", "kappa": 10.0, "generator_layers": 4}
+    assert set(baseline) <= {f.name for f in dataclasses.fields(settings.ProcessSettings)}
+    before = paper.paper_process({"d": 10})
+    changed = dataclasses.make_dataclass("ProcessSettings", [("d", int, dataclasses.field(default=7))],
+                                         bases=(settings.ProcessSettings,), frozen=True)
+    monkeypatch.setattr(paper, "ProcessSettings", changed)
+    assert paper.paper_process({"d": 10}) == before and paper.paper_process({})["d"] == 5

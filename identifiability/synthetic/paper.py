@@ -18,8 +18,8 @@ points (x 100) before comparing.
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import yaml
@@ -59,10 +59,18 @@ def defining(process: dict) -> dict:
     return {k: getattr(p, k) for k in keys}
 
 
+PAPER_BASELINE = Path(__file__).resolve().parents[2] / "reference" / "paper_baseline.yaml"
+
+
+@functools.cache
+def paper_baseline() -> dict:
+    """The paper's baseline process (reference/paper_baseline.yaml)."""
+    return dict(yaml.safe_load(PAPER_BASELINE.read_text())["process"])
+
+
 def paper_process(setting: dict) -> dict:
-    """The resolved process of a paper row: the paper's baseline (the reference code's defaults,
-    which are ProcessSettings') with the row's changes."""
-    return defining({**asdict(ProcessSettings()), **setting})
+    """The resolved process of a paper row: the paper's baseline with the row's changes."""
+    return defining({**paper_baseline(), **setting})
 
 
 def paper_column(table_key: str, train: dict) -> str | None:

@@ -8,11 +8,13 @@ new folder and never overwrites another run.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
 from dataclasses import asdict, dataclass, field
 
+from identifiability.config import validate_section
 from identifiability.numerics import machine_probe, resolve_products
 from identifiability.synthetic.methods import method_info
 from identifiability.synthetic.settings import (CONDITIONAL_PARAMS, PER_RUN_FIELDS, ProcessSettings, TrainSettings,
@@ -125,8 +127,8 @@ class Plan:
         return {"sweep": name, "title": spec.get("title", name), "seeds": self.seeds,
                 "axes": [{"key": k, "values": list(v)} for k, v in spec["axes"].items()],
                 "columns": self._columns(spec), "rows": self._rows(spec),
-                "metrics": list(spec.get("metrics", ["r2_z", "r2_w"])),
-                "lines": list(spec.get("lines", [])), "claims": list(spec.get("claims", []))}
+                "metrics": list(spec["metrics"]), "lines": list(spec["lines"]),
+                "claims": list(spec.get("claims", []))}
 
 
     def theory_layout(self) -> dict:
@@ -162,7 +164,9 @@ def build_plan(section: dict, threads: int | None = None) -> Plan:
     (e.g. a sweep cell equal to a table row) are one run, trained once. Each setting's
     ``cpu_matmul`` is resolved for ``section["device"]`` and ``threads`` CPU threads per training
     job (the config's ``threads``; None: 1) on this machine (``identifiability.numerics``)."""
-    device = section.get("device", "auto")
+    section = copy.deepcopy(section)
+    validate_section(section, "synthetic.schema.yaml", "synthetic")   # fills in the schema's defaults
+    device = section["device"]
 
     def products_of(t: TrainSettings) -> str:
         return resolve_products(t.cpu_matmul, device, threads, None if device == "cuda" else machine_probe())
@@ -269,9 +273,8 @@ def build_plan(section: dict, threads: int | None = None) -> Plan:
                 rows.append(resolve(where, TableRow(f"{pname}/{m}", dict(p_over), {}, cell={"process": pname, "method": m}),
                                     {m: v}, dict(p_over), {}))
         genealogy = {"title": spec.get("title", "genealogy"), "rows": rows}
-    seeds = list(section.get("seeds", [0]))
-    stack = section.get("stack", {})
-    stacks = build_stacks(settings, stack.get("by", "seeds"), stack.get("max_runs", 64), len(seeds))
+    seeds = list(section["seeds"])
+    stacks = build_stacks(settings, section["stack"]["by"], section["stack"]["max_runs"], len(seeds))
     return Plan(seeds, settings, processes, tables, sweeps, stacks, theory, genealogy)
 
 

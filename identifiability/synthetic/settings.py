@@ -2,8 +2,10 @@
 
 Plain frozen dataclasses, no torch: the workflow builds its plan (every process, run and table
 cell) from them while parsing the rules, and a ``snakemake -n`` should not pay for importing torch.
-Their defaults are the reference code's; the config schema (``schemas/synthetic.schema.yaml``)
-fills the same defaults in a config.
+Their defaults are the reference code's, and the one home of these settings' defaults: the config
+schema (``schemas/synthetic.schema.yaml``) checks their types and ranges and fills in no default
+for them. (Every other config default is the schema's; the paper's baseline is
+``reference/paper_baseline.yaml``.)
 """
 
 from __future__ import annotations

@@ -4,15 +4,15 @@ cells beside the same seeds at the paper config's budget, and each short cell wi
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from identifiability.validation.parts import load_parts
+
 REPO = Path(__file__).resolve().parent.parent
 PARTS = REPO / "docs" / "validation" / "parts"
-sys.path.insert(0, str(REPO / "benchmarks"))
 
 COLUMNS = ["table", "setting", "metric", "ours_mean", "ours_std", "seeds", "ours_ci_low", "ours_ci_high", "steps",
            "paper_mean", "paper_std", "band_half_width", "difference", "verdict", "reuses"]
@@ -28,10 +28,9 @@ def evidence(tmp_path):
 
 
 def test_report_from_committed_parts(evidence):
-    import validate_paper_tables
-    from validation_report import write_report
+    from identifiability.validation.report import write_report
 
-    write_report(evidence, evidence / "validation.md", validate_paper_tables.PARTS)
+    write_report(evidence, evidence / "validation.md", load_parts())
     cells = pd.read_csv(evidence / "paper_tables.csv")
     assert list(cells.columns) == COLUMNS
     # every cell of the paper's three tables: 11 + 3 rows x 6 metrics, 11 rows x 1
@@ -88,15 +87,14 @@ def _column_part(src: Path, dst: Path, name: str, column: str) -> None:
 def test_one_row_from_two_column_parts(evidence, tmp_path):
     """A row whose columns are trained in different parts (the d = 20 row of Table 2: DIET (o) and
     DIET (a) are a part each) gets every cell from the part that ran it, the same as one part."""
-    import validate_paper_tables
-    from validation_report import write_report
+    from identifiability.validation.report import write_report
 
-    write_report(evidence, evidence / "validation.md", validate_paper_tables.PARTS)
+    write_report(evidence, evidence / "validation.md", load_parts())
     whole = pd.read_csv(evidence / "paper_tables.csv")
     split = tmp_path / "split"
     for column in ("o", "a"):
         _column_part(PARTS / "d10", split / "parts" / f"d10_{column}", f"d10_{column}", column)
-    write_report(split, split / "validation.md", validate_paper_tables.PARTS)
+    write_report(split, split / "validation.md", load_parts())
     parts = pd.read_csv(split / "paper_tables.csv")
     table2 = json.dumps({"d": 10})
     pick = lambda c: c[(c.table == "table2") & (c.setting == table2)].set_index("metric")
@@ -118,13 +116,12 @@ def test_dislib_verdict_band():
 def test_counts_are_over_distinct_measurements_and_reversed_rows_are_listed(tmp_path):
     """d5_kappa holds Table 2's baseline (which the paper prints twice, as {} and kappa = 10),
     Table 5's uniform row (the same runs) and kappa = 50, where the paper has (a) above (o)."""
-    import validate_paper_tables
-    from validation_report import counts, reversed_rows, write_report
+    from identifiability.validation.report import counts, reversed_rows, write_report
 
     if not (PARTS / "d5_kappa" / "part.json").exists():
         pytest.skip("the committed d5_kappa part is needed")
     shutil.copytree(PARTS / "d5_kappa", tmp_path / "parts" / "d5_kappa")
-    write_report(tmp_path, tmp_path / "validation.md", validate_paper_tables.PARTS)
+    write_report(tmp_path, tmp_path / "validation.md", load_parts())
     cells = pd.read_csv(tmp_path / "paper_tables.csv", keep_default_na=False)
     base = cells[(cells.table == "table2") & (cells.setting == "{}") & (cells.metric == "r2_o_z")].iloc[0]
     again = cells[(cells.table == "table2") & (cells.setting == '{"kappa": 10}') & (cells.metric == "r2_o_z")].iloc[0]
@@ -132,8 +129,8 @@ def test_counts_are_over_distinct_measurements_and_reversed_rows_are_listed(tmp_
                     & (cells.metric == "r2_o_z")].iloc[0]
     assert base.reuses == "" and again.reuses == uniform.reuses == "table2 {} r2_o_z"
     assert again.ours_mean == base.ours_mean == uniform.ours_mean
-    from validation_report import all_cells, collect_parts
-    every = all_cells(collect_parts(tmp_path, validate_paper_tables.PARTS)[0])
+    from identifiability.validation.report import all_cells, collect_parts
+    every = all_cells(collect_parts(tmp_path, load_parts())[0])
     n = counts(every)
     run = every[every.verdict != "not run"]
     assert n["reused"] == int((run.reuses.fillna("") != "").sum()) > 0
@@ -149,7 +146,7 @@ def test_counts_are_over_distinct_measurements_and_reversed_rows_are_listed(tmp_
 def test_a_part_at_the_new_budget_supersedes_the_earlier_one(evidence, tmp_path):
     """A part that reruns rows at configs/paper.yaml's new budget replaces the earlier part's cells,
     which stay in the report as attempts."""
-    from validation_report import all_cells, collect_parts
+    from identifiability.validation.report import all_cells, collect_parts
 
     root = tmp_path / "budget"
     shutil.copytree(PARTS / "d10", root / "parts" / "d10")
@@ -167,3 +164,23 @@ def test_a_part_at_the_new_budget_supersedes_the_earlier_one(evidence, tmp_path)
     earlier = attempts[(attempts.table == "table3") & (attempts.part == "d10")]
     assert len(earlier) == 1 and earlier.ours_mean.item() == pytest.approx(100 * pd.read_csv(
         PARTS / "d10" / "table3.runs.csv").affine_r2_z.mean())
+
+
+def test_the_parts_are_config_data_checked_by_their_schema(tmp_path):
+    from identifiability.config import ConfigError
+    from identifiability.validation.parts import part_config
+
+    parts = load_parts()
+    assert parts["d10_long"]["investigation"] and not parts["d10"]["investigation"]   # the schema's default
+    cfg = part_config(parts["d5_conditionals_budget"], "results/x")
+    rows = cfg["synthetic"]["tables"]["table2"]["rows"]
+    assert [r["process"]["conditional"] for r in rows] == ["laplace", "normal"]
+    assert all(r["train"]["steps"] == 9000 for r in rows)   # configs/paper.yaml's budget for these rows
+    assert set(cfg["synthetic"]["tables"]) == {"table2"} and "sweeps" not in cfg["synthetic"]
+    bad = tmp_path / "parts.yaml"
+    bad.write_text("parts: {p: {where: {d: [5]}, seeds: [0], colums: {}}}\n")
+    with pytest.raises(ConfigError, match="colums"):
+        load_parts(bad)
+    bad.write_text("parts: {p: {where: {d: [5]}, supersedes: q}}\n")
+    with pytest.raises(ConfigError, match="parts.p.supersedes"):
+        load_parts(bad)

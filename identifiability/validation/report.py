@@ -1,6 +1,7 @@
 """docs/validation/paper_tables.csv, its figure and docs/validation.md from the committed parts.
 
-Called by ``python benchmarks/validate_paper_tables.py report``. Reads only files under
+Called by ``python benchmarks/validate_paper_tables.py report`` with the parts of
+configs/validation.yaml (``identifiability.validation.parts``). Reads only files under
 docs/validation/ (each part's layouts and per-run metrics), so it runs on a fresh clone without
 results/. The verdicts come from the same code as the workflow's tables
 (identifiability/synthetic/report.py and paper.py).
@@ -20,9 +21,9 @@ from identifiability.synthetic.report import summarise
 from identifiability.tables import save_figure
 from identifiability.verdicts import LEVEL, MIN_HALF_WIDTH
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PAPER_FILE = REPO / "reference" / "paper_results.yaml"
-TABLE_KEYS = {"table2": "table2_diet", "table3": "table3_supervised", "table5": "table5_cluster_marginal"}
+TABLE_KEYS = {spec["name"]: key for key, spec in paper.PAPER_TABLES.items()}   # table2 -> table2_diet
 METRIC_ORDER = {"table2_diet": ["r2_o_z", "r2_o_w", "mae_o_z", "mae_o_w", "r2_a_z", "r2_a_w"],
                 "table3_supervised": ["r2_z"]}
 METRIC_ORDER["table5_cluster_marginal"] = METRIC_ORDER["table2_diet"]
@@ -347,7 +348,7 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
     ]
     for p in parts:
         jobs = "; ".join(f"{j['runs']} runs {j['train_s']:.0f} s" for j in p["jobs"] if j["train_s"] is not None)
-        text.append(f"| {p['part']} | {json.dumps(parts_spec.get(p['part'], {}))} | {p['commit']} | {len(p['seeds'])} | "
+        text.append(f"| {p['part']} | {json.dumps({k: v for k, v in parts_spec.get(p['part'], {}).items() if v is not False})} | {p['commit']} | {len(p['seeds'])} | "
                     f"{', '.join(map(str, p['steps']))} | {jobs} | {p['wall_s'] / 60:.1f} min |")
     if len(probed):
         text += ["", "### Attempts: the same cells at another budget or with fewer seeds", "",

@@ -1,0 +1,77 @@
+"""The validation's parts (configs/validation.yaml, schema schemas/validation.schema.yaml) and the
+config each part runs: configs/paper.yaml reduced to the part's rows."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from identifiability.config import ConfigError, validate_section
+from identifiability.synthetic.paper import paper_baseline
+
+REPO = Path(__file__).resolve().parents[2]
+PARTS_FILE = REPO / "configs" / "validation.yaml"
+PAPER_CONFIG = REPO / "configs" / "paper.yaml"
+
+
+def load_parts(path: str | Path = PARTS_FILE) -> dict:
+    """Every part by name, validated (schema defaults filled in); ConfigError naming the key."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"validation parts file not found: {path}")
+    data = yaml.safe_load(path.read_text()) or {}
+    validate_section(data, "validation.schema.yaml", "")
+    parts = data["parts"]
+    for name, spec in parts.items():
+        if spec.get("supersedes") and spec["supersedes"] not in parts:
+            raise ConfigError(f"config key parts.{name}.supersedes: {spec['supersedes']!r} is not a part "
+                              f"of {path}")
+    return parts
+
+
+def in_part(process: dict, where: dict) -> bool:
+    """Whether a row's process (its changes over the config's base; keys it leaves unset are the
+    paper's baseline's) has, for every key of ``where``, one of its values."""
+    full = {**paper_baseline(), **process}
+    return all(full.get(k) in values for k, values in where.items())
+
+
+def part_config(spec: dict, results: str, paper_config: dict | None = None, threads: int | None = None,
+                stack: str | None = None) -> dict:
+    """configs/paper.yaml with only the part's table rows (and their training changed by the
+    part's ``train``), its seeds, no sweeps, theory or genealogy, the other families off.
+
+    threads: CPU threads per training job instead of the paper config's (on a 2-core CPU, two
+    one-thread jobs side by side train faster than one two-thread job; the numbers do not depend
+    on it). stack: "seeds" trains each setting in its own job (its seeds stacked) instead of the
+    paper config's stacking by settings: more, smaller jobs, which keep 2 cores busy to the end."""
+    cfg = copy.deepcopy(paper_config if paper_config is not None else yaml.safe_load(PAPER_CONFIG.read_text()))
+    cfg["results"] = results
+    if threads is not None:
+        cfg["threads"] = threads
+    if stack is not None:
+        cfg["synthetic"]["stack"] = {"by": stack}
+    cfg["dislib"] = {"enabled": False}
+    cfg["imagenetx"] = {"enabled": False}
+    syn = cfg["synthetic"]
+    for key in ("sweeps", "theory", "genealogy"):
+        syn.pop(key, None)
+    base = syn["process"]
+    tables = {}
+    for name, table in syn["tables"].items():
+        if "tables" in spec and name not in spec["tables"]:
+            continue
+        rows = [r for r in table["rows"] if in_part({**base, **r.get("process", {})}, spec["where"])]
+        if spec.get("train"):
+            rows = [{**r, "train": {**r.get("train", {}), **spec["train"]}} for r in rows]
+        columns = table["columns"]
+        if name in spec.get("columns", {}):
+            columns = {c: v for c, v in columns.items() if c in spec["columns"][name]}
+        if rows:
+            tables[name] = {**table, "columns": columns, "rows": rows}
+    syn["tables"] = tables
+    if "seeds" in spec:
+        syn["seeds"] = spec["seeds"]
+    return cfg

@@ -15,17 +15,13 @@ assumed sustained GPU FLOP/s, decode time / loader workers). Assumptions are pri
 import argparse
 import io
 import platform
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from imagenetx_photos import photo_paths  # noqa: E402
-
 from identifiability.imagenetx import models  # noqa: E402
+from identifiability.imagenetx.sample_photos import photo_paths  # noqa: E402
 from identifiability.imagenetx.images import load_rgb  # noqa: E402
 
 N_FULL = 46110

@@ -2,16 +2,13 @@
 dSprites; real photographs under ImageNet-X names with the input projection), their logs show
 progress, and `snakemake --report` includes their tables beside their figures."""
 
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import snakemake
 
-sys.path.insert(0, str(Path(__file__).parent))
-from imagenetx_photos import make_image_dir  # noqa: E402
+from identifiability.imagenetx.sample_photos import make_image_dir  # noqa: E402
 
 
 @pytest.mark.slow

@@ -19,8 +19,7 @@ from identifiability.imagenetx.annotations import FACTORS, load_annotations
 from identifiability.imagenetx.extract import extract, partial_path
 from identifiability.imagenetx.features import read_features
 
-sys.path.insert(0, str(Path(__file__).parent))
-from imagenetx_photos import make_image_dir  # noqa: E402
+from identifiability.imagenetx.sample_photos import make_image_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("resnet50_random", "vit_b_16_random", "input_projection")

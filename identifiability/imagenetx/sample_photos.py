@@ -1,5 +1,5 @@
-"""Test helper: a tiny 'ImageNet validation folder' made of real photographs that ship with
-scikit-image and matplotlib, each saved as a JPEG under the name of an ImageNet-X annotated
+"""Sample data for the tests and benchmarks: a tiny 'ImageNet validation folder' made of real
+photographs that ship with scikit-image and matplotlib, each saved as a JPEG under the name of an ImageNet-X annotated
 image, so the real annotation rows drive the decoding targets."""
 
 from __future__ import annotations

@@ -327,8 +327,11 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
         f"{decided} match or better ({n['match']} match, {n['better']} better), {n['short']} short, "
         f"{n['inconclusive']} inconclusive; {n['not comparable']} MAE cells not comparable, {n['not run']} not run. "
         f"{n['wide_band_matches']} of the matches lie more than a point from the paper and match only through the "
-        f"paper's wide std; {n['better_in_reversed_rows']} of the better cells sit in a row whose columns are "
-        "ordered the other way round from the paper's (below), so they are a discrepancy, not an improvement.",
+        "paper's wide std. " + (f"{n['better_in_reversed_rows']} of the better cells sit in a row whose columns "
+                                "are ordered the other way round from the paper's (below): a discrepancy, not an "
+                                "improvement." if n["better_in_reversed_rows"] else
+                                f"{len(reversed_)} row(s) have their columns ordered the other way round from "
+                                "the paper's (below); no better cell sits in one."),
         "",
         "![ours against the paper](validation/paper_tables.png)",
         "",

@@ -141,9 +141,11 @@ def render(layout_file, runs_root, paper_file, tables_dir, figures_dir) -> pd.Da
     write_table(cells, Path(tables_dir) / f"{name}_vs_paper", caption=f"{layout['title']}: each paper cell, ours beside it")
     steps = ", ".join(str(s) for s in sorted(summary.steps.unique()))
     caption = (f"{layout['title']}. Mean ± std over {len(layout['seeds'])} seed(s), {steps} training steps; R² in "
-               "percent; in parentheses the paper's value and the verdict (match: within 1 point or 2 paper std; "
-               "better / short; MAE not comparable, docs/metrics.md), only where the run's settings are the "
-               "paper's for that cell. † = conditional violates the theory's assumptions.")
+               "percent; in parentheses the paper's value and the verdict (identifiability/verdicts.py: match = "
+               "our mean within max(1 point, 2 paper std) of the paper's; short / better = our 95 % t-interval "
+               "wholly below / above that band; inconclusive otherwise; MAE not comparable, docs/metrics.md), "
+               "only where the run's settings are the paper's for that cell. † = conditional violates the "
+               "theory's assumptions.")
     write_table(readable(layout, summary), Path(tables_dir) / f"{name}_readable", caption=caption)
     # the .md of the main table is the readable one (the CSV keeps full precision)
     (Path(tables_dir) / f"{name}.md").write_text((Path(tables_dir) / f"{name}_readable.md").read_text())

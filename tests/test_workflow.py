@@ -27,9 +27,14 @@ def test_tiny_workflow_end_to_end_and_cached(workflow_copy):
     # the theory table: one line per (case, prediction), every case, a verdict each
     theory = pd.read_csv(tables / "theory.csv")
     assert list(theory.columns) == ["case", "prediction", "setting", "measured_mean", "measured_std", "predicted",
-                                    "seeds", "steps", "verdict"]
+                                    "seeds", "seeds_converged", "steps", "verdict"]
     assert set(theory.case) == {"C1", "C2", "C3", "C4", "supervised"}
-    assert set(theory.verdict) <= {"holds", "fails", "not applicable"}
+    assert set(theory.verdict) <= {"holds", "fails", "inconclusive", "not applicable", "not converged"}
+    assert (theory.seeds_converged <= theory.seeds).all()
+    # a line is judged exactly when some seed's run converged (identifiability.verdicts.converged)
+    judged = theory.verdict.isin(["holds", "fails", "inconclusive"])
+    assert (judged <= (theory.seeds_converged > 0)).all()
+    assert ((theory.verdict == "not converged") == (theory.seeds_converged == 0)).all()
     assert set(pd.read_csv(tables / "theory_kappa.csv").setting) == {'{"kappa": 5}', '{"kappa": 10}'}
     assert pd.read_csv(tables / "theory_diversity.csv").premise_holds.tolist().count(False) > 0
     # the genealogy: every method on the cluster-centric process, InfoNCE alone on its own

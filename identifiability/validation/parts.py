@@ -25,9 +25,13 @@ def load_parts(path: str | Path = PARTS_FILE) -> dict:
     validate_section(data, "validation.schema.yaml", "")
     parts = data["parts"]
     for name, spec in parts.items():
-        if spec.get("supersedes") and spec["supersedes"] not in parts:
-            raise ConfigError(f"config key parts.{name}.supersedes: {spec['supersedes']!r} is not a part "
-                              f"of {path}")
+        for key in ("supersedes", "extends"):
+            if spec.get(key) and spec[key] not in parts:
+                raise ConfigError(f"config key parts.{name}.{key}: {spec[key]!r} is not a part of {path}")
+        base = parts.get(spec.get("extends"), {})
+        if base and any(base.get(k) != spec.get(k) for k in ("where", "tables", "columns", "train", "investigation")):
+            raise ConfigError(f"config key parts.{name}.extends: {spec['extends']!r} runs other rows or another "
+                              f"budget; a part that extends another differs from it in its seeds alone")
     return parts
 
 

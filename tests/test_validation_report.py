@@ -166,6 +166,35 @@ def test_a_part_at_the_new_budget_supersedes_the_earlier_one(evidence, tmp_path)
         PARTS / "d10" / "table3.runs.csv").affine_r2_z.mean())
 
 
+def test_a_part_that_extends_another_pools_its_seeds_into_the_same_cells(tmp_path):
+    """A part run in two sittings: the second's seeds join the first's cells (mean and seed count
+    over both), its curves join the short-cell table, and it adds no cells of its own."""
+    from identifiability.validation.report import all_cells, collect_parts, short_cell_curves
+
+    if not (PARTS / "d10" / "part.json").exists():
+        pytest.skip("the committed d10 validation part is needed")
+    root = tmp_path / "pooled"
+    shutil.copytree(PARTS / "d10", root / "parts" / "d10")
+    more = root / "parts" / "d10_more"
+    shutil.copytree(PARTS / "d10", more)
+    for name in ("table2.runs.csv", "table3.runs.csv", "curves.csv"):
+        frame = pd.read_csv(more / name)
+        frame["seed"] += 5
+        if name == "table3.runs.csv":
+            frame["affine_r2_z"] = 0.5
+        frame.to_csv(more / name, index=False)
+    info = json.loads((more / "part.json").read_text())
+    (more / "part.json").write_text(json.dumps({**info, "part": "d10_more", "seeds": [s + 5 for s in info["seeds"]]}))
+    found, _, _ = collect_parts(root, {"d10": {}, "d10_more": {"extends": "d10"}})
+    assert set(found.part) == {"d10"}
+    cell = all_cells(found).set_index(["table", "setting", "metric"]).loc[("table3", '{"d": 10}', "r2_z")]
+    first = 100 * pd.read_csv(PARTS / "d10" / "table3.runs.csv").affine_r2_z
+    assert cell.seeds == 2 * len(first) and cell.ours_mean == pytest.approx((first.mean() + 50) / 2)
+    curves = "\n".join(short_cell_curves(root, all_cells(found), {"d10_more": {"extends": "d10"}}))
+    row = next(line for line in curves.splitlines() if "| table3 |" in line)
+    assert row.count(f"of {2 * len(first)}") == 1   # seeds gaining, out of both parts' seeds
+
+
 def test_the_parts_are_config_data_checked_by_their_schema(tmp_path):
     from identifiability.config import ConfigError
     from identifiability.validation.parts import part_config
@@ -183,4 +212,7 @@ def test_the_parts_are_config_data_checked_by_their_schema(tmp_path):
         load_parts(bad)
     bad.write_text("parts: {p: {where: {d: [5]}, supersedes: q}}\n")
     with pytest.raises(ConfigError, match="parts.p.supersedes"):
+        load_parts(bad)
+    bad.write_text("parts: {p: {where: {d: [5]}, seeds: [0]}, q: {where: {d: [5]}, train: {steps: 9}, extends: p}}\n")
+    with pytest.raises(ConfigError, match="parts.q.extends: 'p' runs other rows or another budget"):
         load_parts(bad)

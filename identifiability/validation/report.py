@@ -76,17 +76,31 @@ def collect_parts(evidence: Path, parts_spec: dict | None = None) -> tuple[pd.Da
     attempts beside the investigation cells."""
     parts_spec = parts_spec or {}
     cells, probes, parts, tables = [], [], [], {}
+    loaded = {}   # part -> (its record, {table: (layout, runs)})
     for part_dir in sorted((evidence / "parts").iterdir()):
         info_file = part_dir / "part.json"
         if not info_file.exists():
             continue
         info = json.loads(info_file.read_text())
-        parts.append(info)
+        runs = {}
         for layout_file in sorted(part_dir.glob("*.layout.json")):
             name = layout_file.name.split(".")[0]
-            layout = json.loads(layout_file.read_text())
-            long = pd.read_csv(part_dir / f"{name}.runs.csv", keep_default_na=True)
-            long["column"] = long["column"].astype(object).fillna("")
+            runs[name] = (json.loads(layout_file.read_text()), _part_csv(evidence, [part_dir.name], f"{name}.runs.csv"))
+        loaded[info["part"]] = (info, runs)
+        parts.append(info)
+    for part, base in ((p, parts_spec[p].get("extends")) for p in list(loaded) if p in parts_spec):
+        if base is None:
+            continue
+        if base not in loaded:
+            raise ValueError(f"part {part} extends {base}, which has no evidence under {evidence / 'parts'}")
+        base_runs = loaded[base][1]
+        for name, (layout, long) in loaded.pop(part)[1].items():
+            base_layout, base_long = base_runs[name]
+            if [r["runs"] for r in layout["rows"]] != [r["runs"] for r in base_layout["rows"]]:
+                raise ValueError(f"part {part} extends {base} but its {name} runs other settings")
+            base_runs[name] = (base_layout, pd.concat([base_long, long], ignore_index=True))
+    for info, runs in loaded.values():
+        for name, (layout, long) in runs.items():
             layout = _resolved(layout, long)
             _, table_cells = summarise(layout, long, PAPER_FILE)
             table_cells["part"] = info["part"]
@@ -190,7 +204,20 @@ def counts(cells: pd.DataFrame) -> dict:
     return n
 
 
-def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
+def with_extensions(part: str, parts_spec: dict) -> list[str]:
+    """The part and the parts that extend it (their seeds join its cells)."""
+    return [part, *(p for p, spec in parts_spec.items() if spec.get("extends") == part)]
+
+
+def _part_csv(evidence: Path, parts: list[str], name: str) -> pd.DataFrame:
+    """A CSV of each part's evidence that has it, one below the other."""
+    files = [evidence / "parts" / p / name for p in parts if (evidence / "parts" / p / name).exists()]
+    frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    frame["column"] = frame["column"].astype(object).fillna("")
+    return frame
+
+
+def short_cell_curves(evidence: Path, cells: pd.DataFrame, parts_spec: dict | None = None) -> list[str]:
     """For every short R² cell: its run's affine probe R² of z (logged during training, on fresh
     samples) at two thirds of the budget and at the end, mean over seeds, and how many seeds still
     gained over the last third. A curve still rising when the cosine schedule has brought the
@@ -213,8 +240,7 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
     curves, runs = {}, {}
     for c in short.itertuples():
         if c.part not in curves:
-            curves[c.part] = pd.read_csv(evidence / "parts" / c.part / "curves.csv")
-            curves[c.part]["column"] = curves[c.part]["column"].astype(object).fillna("")
+            curves[c.part] = _part_csv(evidence, with_extensions(c.part, parts_spec or {}), "curves.csv")
         run = curves[c.part]
         run = run[(run.table == c.table) & (run.row == c.row) & (run.column == _column_of(c.metric))]
         if not len(run):
@@ -227,8 +253,7 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame) -> list[str]:
         gaining = int(((by_seed[last] - by_seed[at6]) >= 0.5).sum())
         key = (c.part, c.table)
         if key not in runs:
-            runs[key] = pd.read_csv(evidence / "parts" / c.part / f"{c.table}.runs.csv")
-            runs[key]["column"] = runs[key]["column"].astype(object).fillna("")
+            runs[key] = _part_csv(evidence, with_extensions(c.part, parts_spec or {}), f"{c.table}.runs.csv")
         same = runs[key][(runs[key].label == c.row) & (runs[key].column == _column_of(c.metric))]
         affine = 100 * same[f"affine_r2_{c.metric[-1]}"].mean()
         out.append(f"| {c.part} | {c.table} | `{c.setting}` | {c.metric} | {c.ours_mean:.1f} / {c.paper_mean:.1f} | "
@@ -366,7 +391,7 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
                  f"{'--' if math.isnan(c.base_mean) else f'{c.base_mean:.1f}'} | {c.paper_mean:.1f} | {c.verdict} | "
                  f"{c.steps} | {c.seeds} |"
                  for c in probed.itertuples() if c.metric.startswith("r2")]
-    text += ["", *short_cell_curves(evidence, cells)]
+    text += ["", *short_cell_curves(evidence, cells, parts_spec)]
     missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]
     if missing:
         text += ["", f"Parts not run yet: {', '.join(missing)} (`python benchmarks/validate_paper_tables.py run <part>`)."]

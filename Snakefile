@@ -23,6 +23,7 @@ include: "rules/common.smk"
 include: "rules/synthetic.smk"
 include: "rules/dislib.smk"
 include: "rules/imagenetx.smk"
+include: "rules/validation.smk"
 
 
 rule all:

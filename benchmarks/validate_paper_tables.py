@@ -12,11 +12,10 @@ per table the layout and every run's metrics (one line per row, column and seed)
 training curve (loss, beta and the probe R² of z over steps), and the part's wall time and
 training jobs. Nothing later needs results/: the report is rebuilt from these files alone,
 
-    python benchmarks/validate_paper_tables.py report
-
-which writes docs/validation/paper_tables.csv (one line per cell of the paper's tables, with the
-verdict), docs/validation/paper_tables.png (ours against the paper's, one point per cell) and
-docs/validation.md. `list` prints the parts and their rows.
+(snakemake --cores 1 -f validation_report: rules/validation.smk, scripts/validation_report.py) writes
+docs/validation/paper_tables.csv (one line per cell of the paper's tables, with the verdict),
+docs/validation/paper_tables.png (ours against the paper's, one point per cell) and docs/validation.md.
+`list` prints the parts and their rows.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from identifiability.device import cpu_summary
 from identifiability.synthetic.plan import build_plan
 from identifiability.synthetic.report import collect
 from identifiability.validation.parts import REPO, load_parts, part_config
-from identifiability.validation.report import write_report
 
 RESULTS = "results/validation_tables"
 EVIDENCE = REPO / "docs" / "validation"
@@ -124,14 +122,11 @@ def main() -> None:
     run.add_argument("--stack", choices=["seeds", "settings"], default=None,
                      help="stack runs by seeds (a job per setting) or by settings (default: configs/paper.yaml's)")
     sub.add_parser("list", help="the parts, their rows, which are done")
-    sub.add_parser("report", help="paper_tables.csv, its figure and docs/validation.md from the parts done")
     args = parser.parse_args()
     if args.command == "run":
         run_part(args.part, args.cores, args.threads, args.stack)
-    elif args.command == "list":
-        list_parts()
     else:
-        write_report(EVIDENCE, REPO / "docs" / "validation.md", load_parts())
+        list_parts()
 
 
 if __name__ == "__main__":

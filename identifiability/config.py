@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 
 import jsonschema
@@ -122,6 +123,21 @@ def typed_from_outer_overrides(config: dict, overrides) -> dict:
     return typed(config, ())
 
 
+@functools.cache
+def _fragment_validator(schema_name: str, def_name: str):
+    """A validator of one fragment of a schema (see validate_against_def) and the keys it defines;
+    built once per process (the settings dataclasses check every instance with it)."""
+    schema = load_schema(schema_name)
+    fragment = schema
+    parts = [p for p in def_name.split("/") if p] if "/" in def_name or not def_name else ["$defs", def_name]
+    for part in parts:
+        if not isinstance(fragment, dict) or part not in fragment:
+            raise KeyError(f"{schema_name} has no fragment {def_name!r}")
+        fragment = fragment[part]
+    fragment = {k: v for k, v in fragment.items() if k != "required"}
+    return jsonschema.Draft202012Validator(schema).evolve(schema=fragment), frozenset(fragment.get("properties", {}))
+
+
 def validate_against_def(values, schema_name: str, def_name: str, where: str = "", label=None) -> None:
     """Validate ``values`` (a mapping) against one fragment of ``schemas/<schema_name>``: the
     rules a config section obeys, applied to the same settings given some other way (a stage
@@ -135,15 +151,7 @@ def validate_against_def(values, schema_name: str, def_name: str, where: str = "
     Raises ConfigError naming the key: ``label(key)`` when given (e.g. the flag ``--kappa``),
     else ``config key <where>.<key>``.
     """
-    schema = load_schema(schema_name)
-    fragment = schema
-    parts = [p for p in def_name.split("/") if p] if "/" in def_name or not def_name else ["$defs", def_name]
-    for part in parts:
-        if not isinstance(fragment, dict) or part not in fragment:
-            raise KeyError(f"{schema_name} has no fragment {def_name!r}")
-        fragment = fragment[part]
-    fragment = {k: v for k, v in fragment.items() if k != "required"}
-    known = fragment.get("properties", {})
+    validator, known = _fragment_validator(schema_name, def_name)
 
     def plain(value):
         if isinstance(value, (tuple, list)):
@@ -153,7 +161,6 @@ def validate_against_def(values, schema_name: str, def_name: str, where: str = "
         return value
 
     instance = {k: plain(v) for k, v in dict(values).items() if k in known and v is not None}
-    validator = jsonschema.Draft202012Validator(schema).evolve(schema=fragment)
     errors = list(validator.iter_errors(instance))
     if not errors:
         return

@@ -6,7 +6,18 @@ import dataclasses
 
 
 class StrictSettings:
-    """Mixin for frozen dataclasses: ``from_dict`` names every unknown key and the known ones."""
+    """Mixin for frozen dataclasses: ``from_dict`` names every unknown key and the known ones, and
+    ``check_schema`` applies the config schema's rules for the same settings (``SCHEMA``: a schema
+    file and fragment, see identifiability.config.validate_against_def), so that every rule on a
+    value has one home, the schema, whether the value comes from a config, a flag or code."""
+
+    SCHEMA: tuple[str, str] | None = None
+
+    def check_schema(self) -> None:
+        """ValueError (ConfigError) naming the field whose value the schema's rules refuse."""
+        from identifiability.config import validate_against_def
+        validate_against_def({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}, *self.SCHEMA,
+                             label=str)
 
     @classmethod
     def from_dict(cls, values: dict):

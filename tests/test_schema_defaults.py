@@ -162,3 +162,33 @@ def test_imagenetx_models_default_to_all_five():
     from identifiability.imagenetx.names import MODELS
     models = load_schema("imagenetx.schema.yaml")["properties"]["models"]
     assert models["default"] == list(MODELS) == models["items"]["enum"]
+
+
+@pytest.mark.parametrize("cls, field, bad, rule", [
+    ("synthetic.ProcessSettings", "kappa", 0.0, "less than or equal to the minimum of 0"),
+    ("synthetic.ProcessSettings", "d", 1, "less than the minimum of 2"),
+    ("synthetic.ProcessSettings", "conditional", "cauchy", "is not one of"),
+    ("synthetic.TrainSettings", "lr", 0.0, "less than or equal to the minimum of 0"),
+    ("synthetic.TrainSettings", "label_noise", 1.5, "greater than the maximum of 1"),
+    ("synthetic.TrainSettings", "method", "byol", "is not one of"),
+    ("dislib.TrainSettings", "lr", -1.0, "less than or equal to the minimum of 0"),
+    ("dislib.TrainSettings", "batch_size", 1, "less than the minimum of 2"),
+])
+def test_settings_refuse_what_the_schema_refuses_naming_the_field(cls, field, bad, rule):
+    """Each rule on a value lives once, in the schema: a settings object built in code obeys the
+    same rules as the config key and the stage flag (one message, naming the field)."""
+    from identifiability.config import ConfigError
+    family, name = cls.split(".")
+    module = {"synthetic": "identifiability.synthetic.settings", "dislib": "identifiability.dislib.train"}[family]
+    settings_cls = getattr(__import__(module, fromlist=[name]), name)
+    with pytest.raises(ConfigError, match=rf"^{field}: .*{rule}"):
+        settings_cls(**{field: bad})
+
+
+def test_the_codes_names_of_choices_are_the_schemas():
+    from identifiability.numerics import CPU_MATMUL
+    from identifiability.synthetic.settings import CONDITIONAL_PARAMS
+    process = load_schema("synthetic.schema.yaml")["$defs"]["process"]["properties"]
+    train = load_schema("synthetic.schema.yaml")["$defs"]["train"]["properties"]
+    assert set(process["conditional"]["enum"]) == set(CONDITIONAL_PARAMS)
+    assert set(train["cpu_matmul"]["enum"]) == set(CPU_MATMUL)

@@ -17,10 +17,11 @@ import torch.nn.functional as F
 
 from identifiability.dislib.models import Classifier, to_input
 from identifiability.progress import Progress
+from identifiability.settings import StrictSettings
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainSettings:
+class TrainSettings(StrictSettings):
     batch_size: int = 4096
     lr: float = 1e-3
     max_epochs: int = 100
@@ -28,15 +29,12 @@ class TrainSettings:
     legacy_truncation: bool = False   # reproduce the reference code's Cars3D class merging
     eval_batch_size: int = 1024
 
+    SCHEMA = ("dislib.schema.yaml", "properties/train")
+
     def __post_init__(self):
-        if self.batch_size < 1 or self.eval_batch_size < 1:
-            raise ValueError("batch sizes must be positive")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.max_epochs < 1:
-            raise ValueError(f"max_epochs must be >= 1, got {self.max_epochs}")
-        if not 0 < self.early_stop_acc <= 1:
-            raise ValueError(f"early_stop_acc must be in (0, 1], got {self.early_stop_acc}")
+        self.check_schema()   # the config schema's rules (eval_batch_size, not a config key: below)
+        if self.eval_batch_size < 1:
+            raise ValueError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
 
 
 @torch.no_grad()

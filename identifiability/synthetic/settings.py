@@ -13,14 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from identifiability.numerics import CPU_MATMUL
 from identifiability.settings import StrictSettings
-from identifiability.synthetic.methods import METHODS, method_info
-
-# Kinds of process: the paper's cluster-centric one, and the one InfoNCE's identifiability theory
-# is stated for (Zimmermann et al. 2021, cl-ica): latents uniform on the sphere, positive pairs
-# z+ ~ vMF(z, kappa), no labels.
-PROCESS_KINDS = ("cluster_centric", "infonce")
+from identifiability.synthetic.methods import method_info
 
 # Which settings each conditional family reads; used to name runs and to validate settings.
 CONDITIONAL_PARAMS: dict[str, tuple[str, ...]] = {
@@ -38,7 +32,9 @@ ASSUMPTIONS_HOLD = {"vmf": True}
 @dataclass(frozen=True)
 class ProcessSettings(StrictSettings):
     """Settings of the data generating process (defaults: the reference code's)."""
-    kind: str = "cluster_centric"      # cluster_centric | infonce (uniform latents, vMF positive pairs)
+    # the paper's cluster-centric process, or the one InfoNCE's identifiability theory is stated for
+    # (Zimmermann et al. 2021, cl-ica): latents uniform on the sphere, positives z+ ~ vMF(z, kappa)
+    kind: str = "cluster_centric"      # cluster_centric | infonce
     d: int = 5                         # latent (and observation) dimension
     clusters: int = 100                # number of classes |C|
     N: int = 1000                      # number of instance labels (rows of W for DIET)
@@ -54,21 +50,12 @@ class ProcessSettings(StrictSettings):
     generator_candidates: int = 1000   # draws per layer; the best conditioned is kept
     eval_samples: int = 8192           # held-out samples stored in the file
 
+    SCHEMA = ("synthetic.schema.yaml", "process")
+
     def __post_init__(self):
-        if self.kind not in PROCESS_KINDS:
-            raise ValueError(f"kind must be one of {list(PROCESS_KINDS)}, got {self.kind!r}")
-        if self.conditional not in CONDITIONAL_PARAMS:
-            raise ValueError(f"conditional must be one of {sorted(CONDITIONAL_PARAMS)}, got {self.conditional!r}")
+        self.check_schema()   # each value's type and range: the config schema's rules
         if self.kind == "infonce" and self.conditional != "vmf":
             raise ValueError("the infonce process draws positives from vMF(z, kappa): conditional must be vmf")
-        for name in ("d", "clusters", "N", "generator_layers", "generator_candidates", "eval_samples"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.d < 2:
-            raise ValueError("d must be >= 2 (latents live on the sphere S^{d-1})")
-        for name in ("kappa", "scale", "truncation", "alpha", "shape", "cluster_scale"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
     @property
     def has_labels(self) -> bool:
@@ -100,24 +87,10 @@ class TrainSettings(StrictSettings):
     # GPUs: float32. Resolved per run into its "products" (identifiability.numerics).
     cpu_matmul: str = "float32"
 
+    SCHEMA = ("synthetic.schema.yaml", "train")
+
     def __post_init__(self):
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {sorted(METHODS)}, got {self.method!r}")
-        if self.beta not in ("learned", "fixed"):
-            raise ValueError(f"beta must be learned or fixed, got {self.beta!r}")
-        if self.cpu_matmul not in CPU_MATMUL:
-            raise ValueError(f"cpu_matmul must be one of {list(CPU_MATMUL)}, got {self.cpu_matmul!r}")
-        if self.schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule must be constant or cosine, got {self.schedule!r}")
-        if not 0.0 <= self.label_noise <= 1.0:
-            raise ValueError(f"label_noise must be in [0, 1], got {self.label_noise}")
-        if not self.beta_init > 0:
-            raise ValueError(f"beta_init must be > 0, got {self.beta_init}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        for name in ("steps", "batch_size", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        self.check_schema()   # each value's type and range (method: the registry's names)
         if self.label_noise and not method_info(self.method).needs_labels:
             raise ValueError(f"label_noise applies to methods trained on labels; {self.method} has none")
 

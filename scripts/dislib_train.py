@@ -16,7 +16,7 @@ from identifiability.cli import add_dataclass_arguments, dataclass_from_args, ru
 from identifiability.device import resolve_device, set_threads
 from identifiability.dislib.data import class_targets, read_data_file, split_indices
 from identifiability.dislib.models import TRAINED
-from identifiability.dislib.train import TrainSettings, train_classifier
+from identifiability.dislib.train import ClassifierTrainSettings, train_classifier
 from identifiability.io import atomic_path, write_json
 
 
@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--history", required=True, help="training history (.json)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if usable, else CPU), cpu or cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    add_dataclass_arguments(parser, TrainSettings, "training settings")
+    add_dataclass_arguments(parser, ClassifierTrainSettings, "training settings")
     args = parser.parse_args()
-    settings = dataclass_from_args(TrainSettings, args, schema=("dislib.schema.yaml", "properties/train"))
+    settings = dataclass_from_args(ClassifierTrainSettings, args, schema=("dislib.schema.yaml", "properties/train"))
     set_threads(args.threads)
     device = resolve_device(args.device)
     images, factors, meta = read_data_file(args.data)

@@ -13,7 +13,7 @@ from identifiability.dislib import dsprites_render as dr
 from identifiability.dislib.data import class_targets, read_data_file, split_indices, write_data_file
 from identifiability.dislib.decode import decode_all, streamed_pearson_decoding
 from identifiability.dislib.models import Classifier
-from identifiability.dislib.train import TrainSettings, train_classifier
+from identifiability.dislib.train import ClassifierTrainSettings, train_classifier
 from identifiability.linear_fit import pearson_decoding
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +124,7 @@ def test_training_deterministic(tiny_data):
     images, factors, meta = read_data_file(tiny_data)
     labels, k = class_targets(factors, meta)
     splits = split_indices(len(images), 0)
-    settings = TrainSettings(batch_size=64, max_epochs=2)
+    settings = ClassifierTrainSettings(batch_size=64, max_epochs=2)
     runs = [train_classifier("mlp", images, labels, splits, k, settings, 0, torch.device("cpu"),
                              log=lambda *_: None) for _ in range(2)]
     for key in runs[0][0]:

@@ -119,9 +119,9 @@ def test_a_partly_given_family_gets_the_rest_of_its_defaults():
 
 
 def test_dislib_train_settings_default_as_the_schema():
-    from identifiability.dislib.train import TrainSettings
+    from identifiability.dislib.train import ClassifierTrainSettings
     train = load_schema("dislib.schema.yaml")["properties"]["train"]["properties"]
-    fields = {f.name: f.default for f in dataclasses.fields(TrainSettings)}
+    fields = {f.name: f.default for f in dataclasses.fields(ClassifierTrainSettings)}
     shared = set(train) & set(fields)
     assert shared == {"batch_size", "lr", "max_epochs", "early_stop_acc"}
     for key in shared:
@@ -171,8 +171,8 @@ def test_imagenetx_models_default_to_all_five():
     ("synthetic.TrainSettings", "lr", 0.0, "less than or equal to the minimum of 0"),
     ("synthetic.TrainSettings", "label_noise", 1.5, "greater than the maximum of 1"),
     ("synthetic.TrainSettings", "method", "byol", "is not one of"),
-    ("dislib.TrainSettings", "lr", -1.0, "less than or equal to the minimum of 0"),
-    ("dislib.TrainSettings", "batch_size", 1, "less than the minimum of 2"),
+    ("dislib.ClassifierTrainSettings", "lr", -1.0, "less than or equal to the minimum of 0"),
+    ("dislib.ClassifierTrainSettings", "batch_size", 1, "less than the minimum of 2"),
 ])
 def test_settings_refuse_what_the_schema_refuses_naming_the_field(cls, field, bad, rule):
     """Each rule on a value lives once, in the schema: a settings object built in code obeys the

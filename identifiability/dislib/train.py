@@ -17,11 +17,11 @@ import torch.nn.functional as F
 
 from identifiability.dislib.models import Classifier, to_input
 from identifiability.progress import Progress
-from identifiability.settings import StrictSettings
+from identifiability.strict_settings import StrictSettings
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainSettings(StrictSettings):
+class ClassifierTrainSettings(StrictSettings):
     batch_size: int = 4096
     lr: float = 1e-3
     max_epochs: int = 100
@@ -48,7 +48,7 @@ def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor, batc
 
 
 def train_classifier(model_name: str, images: np.ndarray, labels: np.ndarray, splits: dict,
-                     n_classes: int, settings: TrainSettings, seed: int, device: torch.device,
+                     n_classes: int, settings: ClassifierTrainSettings, seed: int, device: torch.device,
                      log=print, progress_stream=None) -> tuple[dict, dict]:
     """Train; return (best state dict, history) where history holds per-epoch loss/accuracies.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from identifiability.settings import StrictSettings
+from identifiability.strict_settings import StrictSettings
 from identifiability.synthetic.methods import method_info
 
 # Which settings each conditional family reads; used to name runs and to validate settings.

@@ -173,13 +173,16 @@ def test_imagenetx_models_default_to_all_five():
     ("synthetic.TrainSettings", "method", "byol", "is not one of"),
     ("dislib.ClassifierTrainSettings", "lr", -1.0, "less than or equal to the minimum of 0"),
     ("dislib.ClassifierTrainSettings", "batch_size", 1, "less than the minimum of 2"),
+    ("imagenetx.DecodeSettings", "test_size", 1.0, "greater than or equal to the maximum of 1"),
+    ("imagenetx.DecodeSettings", "seeds", (), "should be non-empty"),
 ])
 def test_settings_refuse_what_the_schema_refuses_naming_the_field(cls, field, bad, rule):
     """Each rule on a value lives once, in the schema: a settings object built in code obeys the
     same rules as the config key and the stage flag (one message, naming the field)."""
     from identifiability.config import ConfigError
     family, name = cls.split(".")
-    module = {"synthetic": "identifiability.synthetic.settings", "dislib": "identifiability.dislib.train"}[family]
+    module = {"synthetic": "identifiability.synthetic.settings", "dislib": "identifiability.dislib.train",
+              "imagenetx": "identifiability.imagenetx.decode"}[family]
     settings_cls = getattr(__import__(module, fromlist=[name]), name)
     with pytest.raises(ConfigError, match=rf"^{field}: .*{rule}"):
         settings_cls(**{field: bad})

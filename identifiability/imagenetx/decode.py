@@ -20,12 +20,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from identifiability.strict_settings import StrictSettings
+
 log = logging.getLogger(__name__)
 DEAD_UNIT_RULES = ("mean_nonpositive", "constant", "none")
 
 
 @dataclasses.dataclass(frozen=True)
-class DecodeSettings:
+class DecodeSettings(StrictSettings):
     seeds: tuple[int, ...] = tuple(range(10))
     test_size: float = 0.3
     min_minority: int = 10      # a factor is decoded only if its rarer value has this many images
@@ -33,17 +35,12 @@ class DecodeSettings:
     max_iter: int = 1000
     dead_units: str = "mean_nonpositive"
 
+    SCHEMA = ("imagenetx.schema.yaml", "properties/decode")
+
     def __post_init__(self):
-        if not self.seeds:
-            raise ValueError("give at least one decoding seed")
-        if not 0 < self.test_size < 1:
-            raise ValueError(f"test_size must lie in (0, 1), not {self.test_size}")
-        if self.min_minority < 2:
-            raise ValueError("min_minority must be at least 2 (one image per split)")
-        if self.dead_units not in DEAD_UNIT_RULES:
+        self.check_schema()   # the config schema's rules for imagenetx.decode
+        if self.dead_units not in DEAD_UNIT_RULES:   # the rules this module implements
             raise ValueError(f"dead_units must be one of {DEAD_UNIT_RULES}, not {self.dead_units!r}")
-        if self.C <= 0 or self.max_iter < 1:
-            raise ValueError("C must be positive and max_iter at least 1")
 
 
 def preprocess(features: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:

@@ -38,10 +38,6 @@ if not workflow.modifier.skip_validation:
             )
         raise WorkflowError(str(exc) + hint)
 
-RESULTS = config["results"]
-# logs and benchmark timings live beside the results they explain
-LOGS = f"{RESULTS}/logs"
-
 
 envvars:
     "PATH",
@@ -55,6 +51,29 @@ envvars:
 # the module's folder when another workflow uses this one as a module): scripts and reference data
 # are found from it.
 WORKFLOW_DIR = os.path.relpath(os.path.dirname(os.path.abspath(str(workflow.current_basedir))))
+# One part of the paper validation (configs/validation.yaml) instead of this config: configs/paper.yaml
+# reduced to the part's rows, its results in <results>/validation_tables; target validation_part
+# (rules/validation.smk) writes the part's evidence to docs/validation/parts/<part>/.
+#   snakemake --cores all validation_part --config validation_part='{name: <part>}'
+if config.get("validation_part"):
+    from identifiability.validation.parts import requested_part_config
+
+    try:
+        _part_config = requested_part_config(
+            config["validation_part"],
+            config["results"],
+            os.path.normpath(f"{WORKFLOW_DIR}/configs/validation.yaml"),
+            os.path.normpath(f"{WORKFLOW_DIR}/configs/paper.yaml"),
+        )
+        validate_config(_part_config)
+    except ConfigError as exc:
+        raise WorkflowError(str(exc))
+    config.clear()
+    config.update(_part_config)
+
+RESULTS = config["results"]
+# logs and benchmark timings live beside the results they explain
+LOGS = f"{RESULTS}/logs"
 SCRIPTS = f"{WORKFLOW_DIR}/scripts"
 PACKAGE_DIR = os.path.abspath(WORKFLOW_DIR)
 _CONDA = any("conda" in str(m).lower() for m in workflow.deployment_settings.deployment_method)

@@ -6,9 +6,11 @@ import json
 
 from identifiability.synthetic.workflow import SyntheticLayout
 
-SYN = SyntheticLayout(config["synthetic"], f"{RESULTS}/synthetic", THREADS)
+SYN = SyntheticLayout(
+    config["synthetic"], f"{RESULTS}/synthetic", THREADS, logs=f"{LOGS}/synthetic"
+)
 SYN_OUT = SYN.out
-SYN_LOGS = f"{LOGS}/synthetic"
+SYN_LOGS = SYN.logs
 SYN_DEVICE = config["synthetic"]["device"]
 # a GPU per training job, so that `--resources gpu=1` runs one at a time on a one-GPU machine
 # (evaluation is a forward pass over 8192 samples: it runs on the CPU and asks for no GPU)
@@ -31,9 +33,9 @@ rule synthetic_generate:
     output:
         [f"{SYN_OUT}/processes/{{process_id}}/seed{s}.h5" for s in SYN.seeds],
     log:
-        f"{SYN_LOGS}/generate/{{process_id}}.log",
+        SYN.log_file("generate", "{process_id}"),
     benchmark:
-        f"{SYN_LOGS}/generate/{{process_id}}.bench.tsv"
+        SYN.benchmark_file("generate", "{process_id}")
     conda:
         CONDA_ENV
     threads: 1
@@ -67,9 +69,9 @@ rule synthetic_train:
     output:
         **SYN_TRAIN_OUTPUT,
     log:
-        f"{SYN_LOGS}/train/{{stack_id}}.log",
+        SYN.log_file("train", "{stack_id}"),
     benchmark:
-        f"{SYN_LOGS}/train/{{stack_id}}.bench.tsv"
+        SYN.benchmark_file("train", "{stack_id}")
     conda:
         CONDA_ENV
     threads: THREADS
@@ -104,9 +106,9 @@ if not SYN.evaluates_in_training:
         output:
             **SYN.evaluation_outputs("run_id"),
         log:
-            f"{SYN_LOGS}/evaluate/{{run_id}}.log",
+            SYN.log_file("evaluate", "{run_id}"),
         benchmark:
-            f"{SYN_LOGS}/evaluate/{{run_id}}.bench.tsv"
+            SYN.benchmark_file("evaluate", "{run_id}")
         conda:
             CONDA_ENV
         threads: 1
@@ -165,9 +167,9 @@ rule synthetic_table:
             subcategory="Tables",
         ),
     log:
-        f"{SYN_LOGS}/table/{{table}}.log",
+        SYN.log_file("table", "{table}"),
     benchmark:
-        f"{SYN_LOGS}/table/{{table}}.bench.tsv"
+        SYN.benchmark_file("table", "{table}")
     conda:
         CONDA_ENV
     threads: 1
@@ -207,9 +209,9 @@ rule synthetic_sweep:
             subcategory="Appendix D sweeps",
         ),
     log:
-        f"{SYN_LOGS}/sweep/{{sweep}}.log",
+        SYN.log_file("sweep", "{sweep}"),
     benchmark:
-        f"{SYN_LOGS}/sweep/{{sweep}}.bench.tsv"
+        SYN.benchmark_file("sweep", "{sweep}")
     conda:
         CONDA_ENV
     threads: 1

@@ -1,12 +1,15 @@
 import glob
 import os.path
 
+from identifiability.validation.parts import named_part_inputs
+
 # The paper validation's report (docs/validation.md): rebuilt from the committed evidence of the
 # parts of configs/validation.yaml alone, training nothing. `snakemake --cores 1 -f validation_report`
 # (-f: the committed report is newer than a fresh clone's evidence files).
 # paths relative to the working directory (no "./" where that is this workflow's folder)
 VALIDATION_DOCS = os.path.normpath(f"{WORKFLOW_DIR}/docs/validation")
 VALIDATION_PARTS = os.path.normpath(f"{WORKFLOW_DIR}/configs/validation.yaml")
+PAPER_CONFIG = os.path.normpath(f"{WORKFLOW_DIR}/configs/paper.yaml")
 
 
 rule validation_report:
@@ -43,3 +46,50 @@ rule validation_report:
     shell:
         "{params.python} {params.script} --evidence {params.evidence} --parts {input.parts} "
         "--out {output.markdown} > {log} 2>&1"
+
+
+# One part of the validation, trained by this workflow: with `--config validation_part='{name: <part>}'`
+# the config is the part's (rules/common.smk) and this target writes its evidence from the results
+# of its tables' runs; wall times from the jobs' benchmark files. Then validation_report.
+VALIDATION_PART = config.get("validation_part", {})
+
+
+VALIDATION_PART_DIR = f"{VALIDATION_DOCS}/parts/{VALIDATION_PART.get('name', 'no_part_named')}"
+
+
+rule validation_part:
+    input:
+        tables=lambda wc: named_part_inputs(
+            VALIDATION_PART, [f"{SYN_OUT}/tables/{t}.csv" for t in SYN.tables]
+        ),
+        parts=VALIDATION_PARTS,
+        paper=PAPER_CONFIG,
+    output:
+        part=report(
+            f"{VALIDATION_PART_DIR}/part.json",
+            caption="../report/validation_part.rst",
+            category="Validation",
+        ),
+        config=f"{VALIDATION_PART_DIR}/config.yaml",
+        curves=f"{VALIDATION_PART_DIR}/curves.csv",
+        cells=[f"{VALIDATION_PART_DIR}/{t}.layout.json" for t in SYN.tables],
+        runs=[f"{VALIDATION_PART_DIR}/{t}.runs.csv" for t in SYN.tables],
+    log:
+        f"{LOGS}/validation/part.log",
+    benchmark:
+        f"{LOGS}/validation/part.bench.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        python=PYTHON,
+        script=f"{SCRIPTS}/validation_part.py",
+        part=VALIDATION_PART.get("name"),
+        threads=(f"--threads {VALIDATION_PART['threads']}" if "threads" in VALIDATION_PART else ""),
+        stack=f"--stack {VALIDATION_PART['stack']}" if "stack" in VALIDATION_PART else "",
+        # the workflow's results folder (this config's is <it>/validation_tables)
+        results_root=os.path.dirname(RESULTS),
+        out=lambda wc, output: os.path.dirname(output.part),
+    shell:
+        "{params.python} {params.script} --part {params.part} {params.threads} {params.stack} "
+        "--parts {input.parts} --paper {input.paper} --results-root {params.results_root} "
+        "--out {params.out} > {log} 2>&1"

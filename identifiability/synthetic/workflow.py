@@ -10,6 +10,7 @@ The rules only wire stages; what a job reads and writes is computed here from th
     runs/<run id>/seed<k>/{representations.h5, metrics.json}   written by the training job when
                                                       stacked by seeds, else one job per setting
     tables/, sweeps/, figures/
+    <logs>/<stage>/<job>.{log, bench.tsv}             each job's log and Snakemake benchmark file
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from identifiability.synthetic.settings import PER_RUN_FIELDS
 
 
 class SyntheticLayout:
-    def __init__(self, section: dict, out: str, threads: int | None = None):
+    def __init__(self, section: dict, out: str, threads: int | None = None, logs: str | None = None):
         self.out = out
+        self.logs = logs or f"{os.path.dirname(out) or '.'}/logs/synthetic"
         self.plan: Plan | None = build_plan(section, threads) if section["enabled"] else None
         self.seeds = self.plan.seeds if self.plan else []
 
@@ -46,6 +48,18 @@ class SyntheticLayout:
     def model_files(self, run_id: str, stack_dir: str) -> list[str]:
         """The run's model files inside its stack's folder ``stack_dir`` (the train job's output)."""
         return [f"{stack_dir}/{run_id}/seed{s}/model.pt" for s in self.seeds]
+
+    def train_log(self, run_id: str, seed) -> str:
+        """The run's training curve (loss, beta, probe R² over steps), beside its model."""
+        return f"{self.out}/models/{self.plan.stack_of(run_id)}/{run_id}/seed{seed}/train_log.csv"
+
+    def log_file(self, stage: str, job: str) -> str:
+        """A job's log (stage: generate, train, evaluate, table, ...; job: its wildcard's value)."""
+        return f"{self.logs}/{stage}/{job}.log"
+
+    def benchmark_file(self, stage: str, job: str) -> str:
+        """A job's Snakemake benchmark file (its wall time, memory and CPU time)."""
+        return f"{self.logs}/{stage}/{job}.bench.tsv"
 
     # ------------------------------------------------------------------ a training job (a stack)
 

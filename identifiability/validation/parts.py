@@ -8,12 +8,15 @@ from pathlib import Path
 
 import yaml
 
-from identifiability.config import ConfigError, validate_section
+from identifiability.config import ConfigError, validate_config, validate_section
 from identifiability.synthetic.paper import paper_baseline
 
 REPO = Path(__file__).resolve().parents[2]
 PARTS_FILE = REPO / "configs" / "validation.yaml"
 PAPER_CONFIG = REPO / "configs" / "paper.yaml"
+# below the workflow's results folder: the parts' runs (each part's evidence lives in docs/)
+RESULTS_SUBDIR = "validation_tables"
+EVIDENCE_DIR = REPO / "docs" / "validation"
 
 
 def load_parts(path: str | Path = PARTS_FILE) -> dict:
@@ -79,3 +82,34 @@ def part_config(spec: dict, results: str, paper_config: dict | None = None, thre
     if "seeds" in spec:
         syn["seeds"] = spec["seeds"]
     return cfg
+
+
+def requested_part_config(request: dict, results_root: str, parts_file: str | Path = PARTS_FILE,
+                          paper_file: str | Path = PAPER_CONFIG) -> dict:
+    """The workflow config of the top-level config key ``validation_part`` ({name, threads,
+    stack}): the paper config (``paper_file``) reduced to the part's rows (``part_config``), results
+    in <results_root>/validation_tables, with the request kept under ``validation_part``; checked
+    against the schemas (a copy: the defaults are not filled in). ConfigError naming the key."""
+    parts = load_parts(parts_file)
+    name = request["name"]
+    if name not in parts:
+        raise ConfigError(f"config key validation_part.name: {name!r} is not a part of {parts_file} "
+                          f"(parts: {', '.join(parts)})")
+    paper_file = Path(paper_file)
+    if not paper_file.exists():
+        raise ConfigError(f"paper config not found: {paper_file} (the validation's parts reduce it)")
+    cfg = part_config(parts[name], f"{results_root}/{RESULTS_SUBDIR}", yaml.safe_load(paper_file.read_text()),
+                      threads=request.get("threads"), stack=request.get("stack"))
+    cfg["validation_part"] = dict(request)
+    validate_config(copy.deepcopy(cfg))
+    return cfg
+
+
+def named_part_inputs(request: dict, inputs: list[str]) -> list[str]:
+    """The inputs of target validation_part, once config key validation_part names a part; else a
+    ValueError saying how to name one."""
+    if not request:
+        raise ValueError("target validation_part runs one part of configs/validation.yaml: name it, e.g. "
+                         "snakemake --cores all validation_part --config validation_part='{name: <part>}' "
+                         "(parts: python scripts/validation_part.py --list)")
+    return inputs

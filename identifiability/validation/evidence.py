@@ -1,0 +1,125 @@
+"""A finished validation part's evidence, docs/validation/parts/<part>/, from the workflow's results:
+
+    config.yaml           the config the part ran (configs/paper.yaml reduced to its rows)
+    <table>.layout.json   per table its rows, columns and the run of every cell
+    <table>.runs.csv      every run's metrics, one line per row, column and seed
+    curves.csv            every run's training curve (loss, beta, probe R² of z over steps)
+    part.json             commit, machine, steps, seeds, and the training jobs' and the part's
+                          wall times, read from the jobs' Snakemake benchmark files
+
+Nothing later needs results/: the report (identifiability.validation.report) is rebuilt from
+these files alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from identifiability.config import validate_config
+from identifiability.synthetic.report import collect
+from identifiability.synthetic.workflow import SyntheticLayout
+from identifiability.validation.parts import REPO
+
+# a job whose benchmark file ended this long before the part's first training job started ran for
+# an earlier part (a process file two parts share) and is not counted in this part's wall time
+_EARLIER = 60.0
+
+
+def benchmark_span(path: str | Path) -> tuple[float, float] | None:
+    """(start, end) in seconds since the epoch of the job behind a Snakemake benchmark file: its
+    end is the file's modification time, its start that minus the wall time it records (the
+    last line's, the latest try's). None where the job has none (it never ran here)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    rows = list(csv.DictReader(path.open(), delimiter="\t"))
+    if not rows:
+        return None
+    end = path.stat().st_mtime
+    return end - float(rows[-1]["s"]), end
+
+
+def part_timing(layout: SyntheticLayout) -> dict:
+    """The part's training jobs (runs, seconds each) and its wall time, from the benchmark files of
+    its jobs: the first training job's start to the last job's end, with the process generation
+    run for it."""
+    plan = layout.plan
+    jobs, spans = [], []
+    for sid, members in plan.stacks.items():
+        span = benchmark_span(layout.benchmark_file("train", sid))
+        jobs.append({"stack": sid, "runs": len(members) * len(plan.seeds),
+                     "train_s": round(span[1] - span[0], 2) if span else None})
+        spans += [span] if span else []
+    if not spans:
+        return {"jobs": jobs, "started_utc": None, "wall_s": None}
+    first = min(s for s, _ in spans)
+    others = [layout.benchmark_file("generate", p) for p in plan.processes]
+    others += [layout.benchmark_file("evaluate", r) for r in plan.settings]
+    others += [layout.benchmark_file("table", t) for t in plan.tables]
+    spans += [s for s in map(benchmark_span, others) if s and s[1] >= first - _EARLIER]
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).isoformat(timespec="seconds")
+    return {"jobs": jobs, "started_utc": started, "wall_s": round(end - start, 1)}
+
+
+def commit() -> str:
+    """This checkout's commit, +uncommitted where tracked files differ from it; unknown outside git."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return rev + ("+uncommitted" if dirty else "")
+
+
+def machine() -> str:
+    from identifiability.device import cpu_summary   # imports torch: only when evidence is written
+    return f"{os.cpu_count()} CPUs: {cpu_summary()}"
+
+
+def write_part_evidence(part: str, spec: dict, cfg: dict, results: str, out: str | Path) -> dict:
+    """Write the evidence of part ``part`` (its spec in configs/validation.yaml, ``cfg`` the config
+    it ran, ``results`` that config's results folder) to ``out``; returns part.json's content.
+    Raises FileNotFoundError naming the first run whose metrics or curve is missing."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    filled = copy.deepcopy(cfg)
+    validate_config(filled)   # the schemas' defaults filled in, as the workflow ran it
+    layout = SyntheticLayout(filled["synthetic"], f"{results}/synthetic", filled["threads"])
+    plan = layout.plan
+    curves = []
+    for name in plan.tables:
+        cells = plan.table_layout(name)
+        (out / f"{name}.layout.json").write_text(json.dumps(cells, indent=1) + "\n")
+        collect(cells, Path(layout.out) / "runs").to_csv(out / f"{name}.runs.csv", index=False)
+        for row in cells["rows"]:
+            for column, rid in row["runs"].items():
+                for seed in plan.seeds:
+                    log = Path(layout.train_log(rid, seed))
+                    if not log.exists():
+                        raise FileNotFoundError(f"training curve of {rid} seed {seed} not found: {log} "
+                                                f"(run the part's training first: target validation_part)")
+                    curves += [{"table": name, "row": row["label"], "column": column, "seed": seed, **rec}
+                               for rec in csv.DictReader(log.open())]
+    pd.DataFrame(curves).to_csv(out / "curves.csv", index=False)
+    (out / "config.yaml").write_text(f"# configs/paper.yaml reduced to part {part} "
+                                     "(identifiability.validation.parts.part_config)\n"
+                                     + yaml.safe_dump(cfg, sort_keys=False))
+    timing = part_timing(layout)
+    info = {"part": part, "investigation": spec["investigation"], "commit": commit(),
+            "started_utc": timing["started_utc"], "wall_s": timing["wall_s"],
+            "steps": sorted({s.train.steps for s in plan.settings.values()}), "seeds": plan.seeds,
+            "settings": len(plan.settings), "machine": machine(), "jobs": timing["jobs"]}
+    (out / "part.json").write_text(json.dumps(info, indent=1) + "\n")
+    return info

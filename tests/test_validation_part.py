@@ -1,0 +1,96 @@
+"""A validation part run by the workflow itself (`snakemake validation_part --config
+validation_part='{name: <part>}'`): its config is the paper config reduced to the part's rows, its
+evidence is written from the results, and its wall times come from the jobs' benchmark files."""
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from identifiability.config import ConfigError, validate_config
+from identifiability.validation.evidence import benchmark_span, part_timing
+from identifiability.validation.parts import REPO, requested_part_config
+from identifiability.synthetic.workflow import SyntheticLayout
+
+BENCH_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def bench(path, seconds, end):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BENCH_HEADER + f"{seconds}\t0:00:00\t1\t1\t1\t1\t0\t0\t100\t{seconds}\n")
+    os.utime(path, (end, end))
+
+
+def test_a_jobs_span_is_its_benchmark_files_time_before_its_modification_time(tmp_path):
+    bench(tmp_path / "a.bench.tsv", 120.5, 1_000_000.0)
+    assert benchmark_span(tmp_path / "a.bench.tsv") == pytest.approx((1_000_000.0 - 120.5, 1_000_000.0))
+    assert benchmark_span(tmp_path / "missing.bench.tsv") is None
+
+
+def test_the_parts_wall_time_spans_its_jobs_and_leaves_out_an_earlier_parts_process_file(tmp_path):
+    cfg = requested_part_config({"name": "d10_budget", "stack": "seeds"}, str(tmp_path))
+    validate_config(cfg)
+    layout = SyntheticLayout(cfg["synthetic"], f"{cfg['results']}/synthetic", cfg["threads"])
+    plan = layout.plan
+    t0 = 2_000_000.0
+    (process,) = plan.processes
+    bench(Path(layout.benchmark_file("generate", process)), 5, t0 - 86400)
+    ends = []
+    for k, sid in enumerate(plan.stacks):    # three jobs side by side, the last ending at t0 + 1000 + 20 k
+        ends.append(t0 + 1000 + 20 * k)
+        bench(Path(layout.benchmark_file("train", sid)), 1000, ends[-1])
+    for t in plan.tables:
+        bench(Path(layout.benchmark_file("table", t)), 3, max(ends) + 10)
+    timing = part_timing(layout)
+    assert [j["train_s"] for j in timing["jobs"]] == [1000] * len(plan.stacks)
+    assert [j["runs"] for j in timing["jobs"]] == [3] * len(plan.stacks)
+    # from the first training job's start to the last table's end; the day-old process file is not this part's
+    assert timing["wall_s"] == pytest.approx(max(ends) + 10 - (t0 + 1000 - 1000))
+
+
+def test_an_unknown_part_is_refused_naming_the_key_and_the_parts():
+    with pytest.raises(ConfigError, match=r"validation_part\.name: 'nope' is not a part .*d10_budget"):
+        requested_part_config({"name": "nope"}, "results")
+
+
+@pytest.mark.slow
+def test_snakemake_target_trains_a_part_and_writes_its_evidence(workflow_copy):
+    """A tiny paper config and one part of it (the kappa = 5 row of Table 2, seed 0) in a copy of
+    the workflow: the target trains the row through the workflow's own rules and writes the
+    evidence the report reads; a second call has nothing to do."""
+    from conftest import snakemake
+    paper = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
+    (workflow_copy / "configs" / "paper.yaml").write_text(yaml.safe_dump(paper))
+    (workflow_copy / "configs" / "validation.yaml").write_text(yaml.safe_dump(
+        {"parts": {"tiny": {"where": {"kappa": [5]}, "tables": ["table2"], "seeds": [0]}}}))
+    (workflow_copy / "docs" / "validation").mkdir(parents=True)
+    request = ["--config", "validation_part={name: tiny, stack: seeds}"]
+    snakemake(workflow_copy, "validation_part", *request, timeout=600)
+    out = workflow_copy / "docs" / "validation" / "parts" / "tiny"
+    info = json.loads((out / "part.json").read_text())
+    assert info["part"] == "tiny" and info["seeds"] == [0] and info["steps"] == [60]
+    assert len(info["jobs"]) == 2 and all(j["train_s"] > 0 and j["runs"] == 1 for j in info["jobs"])
+    assert info["wall_s"] >= max(j["train_s"] for j in info["jobs"])
+    assert info["machine"].startswith(f"{os.cpu_count()} CPUs: ")
+    runs = pd.read_csv(out / "table2.runs.csv")
+    assert len(runs) == 2 and set(runs["seed"]) == {0} and runs["affine_r2_z"].between(-1, 1).all()
+    curves = pd.read_csv(out / "curves.csv")
+    assert set(curves["column"]) == {"o", "a"} and curves["step"].max() == 60
+    ran = yaml.safe_load((out / "config.yaml").read_text())
+    assert [r["process"] for r in ran["synthetic"]["tables"]["table2"]["rows"]] == [{"kappa": 5}]
+    assert not (workflow_copy / "results" / "synthetic").exists()   # the part's results are apart
+    assert (workflow_copy / "results" / "validation_tables" / "synthetic" / "tables" / "table2.csv").exists()
+    again = snakemake(workflow_copy, "validation_part", *request, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_the_target_without_a_part_says_how_to_name_one():
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "validation_part"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "--config validation_part='{name: <part>}'" in proc.stdout + proc.stderr

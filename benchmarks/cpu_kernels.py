@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from identifiability.synthetic import model as M
-from synthetic_speed import timed   # median seconds per call (benchmarks/ is on sys.path)
+from identifiability.timing import timed   # median seconds per call
 
 
 def median_ms(fn, reps: int) -> float:

@@ -18,50 +18,14 @@ the workflow can use 2 cores, and whether a shorter budget keeps the baseline's 
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from identifiability.timing import step_ms   # the d = 5 run-step, timed in fresh processes
+
 REPO = Path(__file__).resolve().parent.parent
-STEP = """
-import resource, sys, time, torch
-if sys.argv[3] == "retain":
-    from identifiability.cli import retain_freed_memory
-    retain_freed_memory()
-from identifiability.synthetic.process import create_process
-from identifiability.synthetic.settings import ProcessSettings, TrainSettings
-from identifiability.synthetic.train import RunBatch
-from identifiability.device import set_threads
-set_threads(int(sys.argv[1]))
-procs = [create_process(ProcessSettings(), s)[0] for s in range(2)]
-b = RunBatch(TrainSettings(lr=0.02, cpu_matmul=sys.argv[2]), procs, torch.device("cpu"))
-for _ in range(5):
-    b.train_step()
-faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-t = time.perf_counter()
-for _ in range(40):
-    b.train_step()
-print((time.perf_counter() - t) / 40 * 1000 / 2, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / 40)
-"""
-
-
-def step_stats(threads: int, side_by_side: int = 1, precision: str = "float32",
-               retain_memory: bool = False) -> list[tuple[float, float]]:
-    """(ms per run-step, page faults per step) of each of ``side_by_side`` processes timing 40
-    steps; ``retain_memory``: with identifiability.cli.retain_freed_memory, as the stages run."""
-    procs = [subprocess.Popen([sys.executable, "-c", STEP, str(threads), precision,
-                               "retain" if retain_memory else "default"], cwd=REPO, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True) for _ in range(side_by_side)]
-    return [tuple(map(float, p.communicate()[0].strip().splitlines()[-1].split())) for p in procs]
-
-
-def step_ms(threads: int, side_by_side: int = 1, precision: str = "float32") -> list[float]:
-    """ms per run-step (see step_stats), glibc's allocation defaults: the machine's speed as
-    measured since benchmarks/default_budget.txt, so that hours stay comparable."""
-    return [ms for ms, _ in step_stats(threads, side_by_side, precision)]
 
 
 def baseline_r2(steps: int, precision: str = "float32", lr: float = 0.02) -> dict[str, float]:
@@ -117,14 +81,12 @@ def budget(text: str) -> tuple[int, float]:
 
 def grid(budgets: list[tuple[int, float]]) -> None:
     """(c) alone, for these (steps, lr) budgets (warm-up a tenth of the steps, cosine), float32."""
-    sys.path.insert(0, str(REPO))
     print(f"# the baseline's verdicts by budget, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU, float32 products")
     for steps, lr in budgets:
         print(baseline_line(steps, "float32", lr), flush=True)
 
 
 def main() -> None:
-    sys.path.insert(0, str(REPO))
     from identifiability.config import load_config
     from identifiability.synthetic.plan import build_plan
     print(f"# what bounds the default run, {time.strftime('%Y-%m-%d %H:%M')}, 2-core CPU")

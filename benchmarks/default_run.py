@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from default_budget import step_ms   # benchmarks/ (this script's folder)
+from identifiability.timing import step_ms   # the d = 5 run-step, timed in fresh processes
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,6 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="default_run_"))
     commit = copy_checkout(work)
     print(f"# default workflow (config.yaml) from scratch, commit {commit}, {time.strftime('%Y-%m-%d %H:%M')}")
-    sys.path.insert(0, str(REPO))
     from identifiability.device import cpu_summary
     print(f"# machine: {platform.machine()}, {cpu_summary()}, {os.cpu_count()} CPUs; snakemake --cores {args.cores}; "
           "install not timed")

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from default_budget import step_stats   # benchmarks/ (this script's folder)
+from identifiability.timing import step_stats   # the d = 5 run-step, timed in fresh processes
 
 ROUNDS = 6
 

@@ -3,7 +3,7 @@
 the training jobs' loops against the rest of those jobs (start-up, extraction, fits), from each
 job's log and `benchmark:` file, and the cores left idle by the schedule, from Snakemake's log.
 
-    python benchmarks/run_anatomy.py /tmp/default_run > benchmarks/default_run_anatomy.txt
+    python benchmarks/run_anatomy.py /tmp/default_run > benchmarks/run_anatomy.txt
 """
 
 from __future__ import annotations

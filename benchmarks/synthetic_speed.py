@@ -30,18 +30,7 @@ import torch.nn.functional as F
 from identifiability.synthetic.model import HIDDEN_FACTORS
 from identifiability.synthetic.process import ProcessSettings, create_process
 from identifiability.synthetic.train import RunBatch, TrainSettings, train_runs
-
-
-def timed(fn, warmup: int, reps: int) -> float:
-    """Median seconds per call (a median: this shared machine has bursts of slowness)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from identifiability.timing import timed
 
 
 def step_matmuls(d: int, K: int, B: int):

@@ -55,7 +55,7 @@ WORKFLOW_DIR = os.path.relpath(os.path.dirname(os.path.abspath(str(workflow.curr
 # reduced to the part's rows, its results in <results>/validation_tables; target validation_part
 # (rules/validation.smk) writes the part's evidence to docs/validation/parts/<part>/.
 #   snakemake --cores all validation_part --config validation_part='{name: <part>}'
-if config.get("validation_part"):
+if config["validation_part"]:
     from identifiability.validation.parts import requested_part_config
 
     try:

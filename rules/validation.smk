@@ -51,7 +51,7 @@ rule validation_report:
 # One part of the validation, trained by this workflow: with `--config validation_part='{name: <part>}'`
 # the config is the part's (rules/common.smk) and this target writes its evidence from the results
 # of its tables' runs; wall times from the jobs' benchmark files. Then validation_report.
-VALIDATION_PART = config.get("validation_part", {})
+VALIDATION_PART = config["validation_part"] or {}
 
 
 VALIDATION_PART_DIR = f"{VALIDATION_DOCS}/parts/{VALIDATION_PART.get('name', 'no_part_named')}"

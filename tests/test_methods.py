@@ -4,9 +4,7 @@ the code before the plug-ins, the infonce process, and the registry's errors."""
 
 import json
 import math
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
@@ -23,8 +21,7 @@ from identifiability.synthetic.process import create_process
 from identifiability.synthetic.settings import ProcessSettings, TrainSettings
 from identifiability.synthetic.train import RunBatch
 
-sys.path.insert(0, str(Path(__file__).parent))
-import method_reference  # noqa: E402
+import method_reference   # tests/method_reference.py (tests/ is on pytest's pythonpath: pyproject.toml)
 
 CPU = torch.device("cpu")
 SMALL = ProcessSettings(d=3, clusters=6, N=30, eval_samples=64, generator_candidates=20)

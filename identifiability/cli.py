@@ -65,7 +65,7 @@ def render_stage_arguments(doc: str, layout_help: str, out_flag: str = "--tables
     JSON, the runs' folder and where its tables and figures go; parsed from the command line."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layout", required=True, help=layout_help)
-    parser.add_argument("--runs-root", required=True, help="folder holding <run_id>/seed<k>/metrics.json")
+    parser.add_argument("--runs-root", required=True, help="folder holding <setting id>/seed<k>/metrics.json")
     parser.add_argument(out_flag, required=True)
     parser.add_argument("--figures-dir", required=True)
     return parser.parse_args()

@@ -4,11 +4,9 @@
 # tables, sweeps, theory, genealogy, figures. Paths and plan: identifiability/synthetic/workflow.py.
 import json
 
-from identifiability.synthetic.workflow import SyntheticLayout
+from identifiability.synthetic.workflow import SyntheticPaths
 
-SYN = SyntheticLayout(
-    config["synthetic"], f"{RESULTS}/synthetic", THREADS, logs=f"{LOGS}/synthetic"
-)
+SYN = SyntheticPaths(config["synthetic"], f"{RESULTS}/synthetic", THREADS, logs=f"{LOGS}/synthetic")
 SYN_OUT = SYN.out
 SYN_LOGS = SYN.logs
 SYN_DEVICE = config["synthetic"]["device"]
@@ -20,7 +18,7 @@ SYNTHETIC_TARGETS = SYN.targets()
 
 wildcard_constraints:
     process_id=r"[^/]+",
-    run_id=r"[^/]+",
+    setting_id=r"[^/]+",
     stack_id=r"[^/]+",
     table=SYN.names_pattern(SYN.tables),
     sweep=SYN.names_pattern(SYN.sweeps),
@@ -51,7 +49,7 @@ rule synthetic_generate:
         "{params.python} {params.script} {params.args} --seed {params.seeds} --out {output} > {log} 2>&1"
 
 
-# With stack.by seeds each training job is one setting (its job id is the run id), so it also
+# With stack.by seeds each training job is one setting (its job id is the setting id), so it also
 # extracts and fits its runs: one start-up instead of two per setting. Stacks of several settings
 # are evaluated per setting by synthetic_evaluate.
 SYN_TRAIN_OUTPUT = {"models": directory(f"{SYN_OUT}/models/{{stack_id}}")}
@@ -62,7 +60,7 @@ if SYN.evaluates_in_training:
 rule synthetic_train:
     """One job trains a stack of runs (synthetic.stack: the seeds of a setting, or settings that
     share shapes) as stacked tensors; each run gets its own folder under models/<stack>/ (and,
-    stacked by seeds, its representations and metrics under runs/<run id>/).
+    stacked by seeds, its representations and metrics under runs/<setting id>/).
     """
     input:
         lambda wc: SYN.stack_files(wc.stack_id, "process"),
@@ -101,14 +99,14 @@ if not SYN.evaluates_in_training:
         """Extraction (z̃ beside z, rows of W beside v_c) and the linear fits of one setting's runs,
         all seeds, in one process: representations.h5 and metrics.json per run."""
         input:
-            models=lambda wc: f"{SYN_OUT}/models/{SYN.plan.stack_of(wc.run_id)}",
-            processes=lambda wc: SYN.setting_process_files(wc.run_id),
+            models=lambda wc: f"{SYN_OUT}/models/{SYN.plan.stack_of(wc.setting_id)}",
+            processes=lambda wc: SYN.setting_process_files(wc.setting_id),
         output:
-            **SYN.evaluation_outputs("run_id"),
+            **SYN.evaluation_outputs("setting_id"),
         log:
-            SYN.log_file("evaluate", "{run_id}"),
+            SYN.log_file("evaluate", "{setting_id}"),
         benchmark:
-            SYN.benchmark_file("evaluate", "{run_id}")
+            SYN.benchmark_file("evaluate", "{setting_id}")
         conda:
             CONDA_ENV
         threads: 1
@@ -118,7 +116,7 @@ if not SYN.evaluates_in_training:
         params:
             python=PYTHON,
             script=f"{SCRIPTS}/synthetic_extract.py",
-            models=lambda wc, input: SYN.model_files(wc.run_id, input.models),
+            models=lambda wc, input: SYN.model_files(wc.setting_id, input.models),
             device="cpu",
         shell:
             "{params.python} {params.script} --model {params.models} --process {input.processes} "

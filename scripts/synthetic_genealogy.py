@@ -10,7 +10,7 @@ from identifiability.synthetic.genealogy import render
 
 
 def main() -> None:
-    args = render_stage_arguments(__doc__, "genealogy layout JSON (cells and run ids)")
+    args = render_stage_arguments(__doc__, "genealogy layout JSON (cells and setting ids)")
     table = render(args.layout, args.runs_root, args.tables_dir, args.figures_dir)
     print(table.to_string())
 

@@ -12,7 +12,7 @@ from identifiability.synthetic.sweeps import render
 
 
 def main() -> None:
-    args = render_stage_arguments(__doc__, "sweep layout JSON (axes, cells, run ids, claims)", out_flag="--sweeps-dir")
+    args = render_stage_arguments(__doc__, "sweep layout JSON (axes, cells, setting ids, claims)", out_flag="--sweeps-dir")
     summary, claims = render(args.layout, args.runs_root, args.sweeps_dir, args.figures_dir)
     print(summary.to_string())
     if not claims.empty:

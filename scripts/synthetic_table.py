@@ -12,8 +12,8 @@ from identifiability.synthetic.report import render
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--layout", required=True, help="table layout JSON (rows and run ids)")
-    parser.add_argument("--runs-root", required=True, help="folder holding <run_id>/seed<k>/metrics.json")
+    parser.add_argument("--layout", required=True, help="table layout JSON (rows and setting ids)")
+    parser.add_argument("--runs-root", required=True, help="folder holding <setting_id>/seed<k>/metrics.json")
     parser.add_argument("--paper", required=True, help="paper_results.yaml")
     parser.add_argument("--tables-dir", required=True)
     parser.add_argument("--figures-dir", required=True)

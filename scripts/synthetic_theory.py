@@ -11,7 +11,7 @@ from identifiability.synthetic.theory import render
 
 
 def main() -> None:
-    args = render_stage_arguments(__doc__, "theory layout JSON (cells and run ids)")
+    args = render_stage_arguments(__doc__, "theory layout JSON (cells and setting ids)")
     table = render(args.layout, args.runs_root, args.tables_dir, args.figures_dir)
     print(table.to_string())
 

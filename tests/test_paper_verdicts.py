@@ -28,14 +28,14 @@ def _write_metrics(plan, root: Path, values: dict, delta: float = 0.0002):
     """values: (row label, column) -> (orthogonal R² z, affine R² z), as fractions; per seed +-delta."""
     layout = plan.table_layout("table2")
     for row in layout["rows"]:
-        for column, run_id in row["runs"].items():
+        for column, setting_id in row["runs"].items():
             r2_o, r2_a = values[(row["label"], column)]
             for k, seed in enumerate(plan.seeds):
                 sign = 1 if k else -1
                 m = {"orthogonal_r2_z": r2_o + sign * delta, "affine_r2_z": r2_a + sign * delta, "orthogonal_r2_w": 0.999,
                      "affine_r2_w": 0.999, "mae_z": 0.2, "mae_w": 0.0, "beta": 1.0, "beta_over_kappa": 0.1,
                      "w_collapse": 0.0, "seed": seed, "steps": 10, "process.conditional": "vmf"}
-                path = root / run_id / f"seed{seed}" / "metrics.json"
+                path = root / setting_id / f"seed{seed}" / "metrics.json"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(m))
     return layout

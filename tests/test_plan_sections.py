@@ -26,7 +26,7 @@ def test_theory_cells_per_case():
     base = layout["sections"]["baseline"][0]["runs"]
     assert layout["sections"]["kappa"][1]["runs"]["c1"] == base["c1"]
     assert layout["sections"]["diversity"][1]["runs"]["c3"] == base["c3"]
-    assert len(plan.run_ids("theory", None)) == 3 + 2 + 1
+    assert len(plan.setting_ids("theory", None)) == 3 + 2 + 1
 
 
 def test_genealogy_skips_methods_without_labels_on_the_infonce_process():

@@ -18,7 +18,7 @@ from identifiability.config import load_config
 from identifiability.device import check_products, matmul_precision, probe_machine, products_here
 from identifiability.numerics import PRODUCTS, machine_probe, resolve_products
 from identifiability.synthetic import model as M
-from identifiability.synthetic.plan import build_plan, run_id
+from identifiability.synthetic.plan import build_plan, setting_id
 from identifiability.synthetic.process import ProcessSettings, create_process
 from identifiability.synthetic.settings import TrainSettings
 from identifiability.synthetic.train import RunBatch, final_state
@@ -43,17 +43,17 @@ def test_published_run_ids_are_unchanged(monkeypatch):
     cfg = load_config(PART / "config.yaml")
     plan = build_plan(cfg["synthetic"], cfg["threads"])
     layout = json.loads((PART / "table2.layout.json").read_text())
-    published = {rid for row in layout["rows"] for rid in row["runs"].values()}
+    published = {setting_id for row in layout["rows"] for setting_id in row["runs"].values()}
     assert published <= set(plan.settings), sorted(published - set(plan.settings))
 
 
 def test_a_runs_id_names_its_products_not_the_request():
     p, t = ProcessSettings(), TrainSettings()
-    ids = {prod: run_id(p, t, prod) for prod in PRODUCTS}
+    ids = {prod: setting_id(p, t, prod) for prod in PRODUCTS}
     assert len(set(ids.values())) == len(PRODUCTS)
     # a request that resolves the same is the same run
-    assert run_id(p, TrainSettings(cpu_matmul="auto"), "float32") == ids["float32"]
-    assert run_id(p, TrainSettings(cpu_matmul="bfloat16"), "bfloat16-tensors") == ids["bfloat16-tensors"]
+    assert setting_id(p, TrainSettings(cpu_matmul="auto"), "float32") == ids["float32"]
+    assert setting_id(p, TrainSettings(cpu_matmul="bfloat16"), "bfloat16-tensors") == ids["bfloat16-tensors"]
     with pytest.raises(ValueError, match="cpu_matmul"):
         TrainSettings(cpu_matmul="float16")
 

@@ -24,9 +24,9 @@ def test_sweep_cells_are_the_product_of_axes_and_share_runs_with_tables():
     sweep = plan.sweeps["fig5_clusters_d"]
     cells = [r.cell for r in sweep["rows"]]
     assert cells == [{"process.clusters": c, "process.d": d} for c in (10, 100) for d in (5, 10)]
-    table_runs = {rid for t in plan.tables for rid in plan.run_ids("table", t)}
+    table_runs = {setting_id for t in plan.tables for setting_id in plan.setting_ids("table", t)}
     # (100, 5) is the baseline, (10, 5) and (100, 10) are Table 2 rows: only (10, 10) is new
-    assert len(set(plan.run_ids("sweep", "fig5_clusters_d")) - table_runs) == 1
+    assert len(set(plan.setting_ids("sweep", "fig5_clusters_d")) - table_runs) == 1
     # kappa 10 in a sweep equals kappa 10.0 in the config's defaults: one run, not two
     batch_kappa = plan.sweeps["fig5_batch_kappa"]["rows"]
     baseline = plan.tables["table2"]["rows"][0].runs["a"]
@@ -118,7 +118,7 @@ def test_stacks_group_settings_that_share_shapes_and_cover_every_run_once():
     assert all(members == [sid] for sid, members in by_seeds.stacks.items())
     section["stack"] = {"by": "settings", "max_runs": 8}
     plan = build_plan(section)
-    members = [rid for m in plan.stacks.values() for rid in m]
+    members = [setting_id for m in plan.stacks.values() for setting_id in m]
     assert sorted(members) == sorted(plan.settings)          # every run in exactly one stack
     assert len(plan.stacks) < len(plan.settings)
     for sid, ids in plan.stacks.items():

@@ -13,7 +13,7 @@ import yaml
 from identifiability.config import ConfigError, validate_config
 from identifiability.validation.evidence import benchmark_span, part_timing
 from identifiability.validation.parts import REPO, requested_part_config
-from identifiability.synthetic.workflow import SyntheticLayout
+from identifiability.synthetic.workflow import SyntheticPaths
 
 BENCH_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -33,18 +33,18 @@ def test_a_jobs_span_is_its_benchmark_files_time_before_its_modification_time(tm
 def test_the_parts_wall_time_spans_its_jobs_and_leaves_out_an_earlier_parts_process_file(tmp_path):
     cfg = requested_part_config({"name": "d10_budget", "stack": "seeds"}, str(tmp_path))
     validate_config(cfg)
-    layout = SyntheticLayout(cfg["synthetic"], f"{cfg['results']}/synthetic", cfg["threads"])
-    plan = layout.plan
+    paths = SyntheticPaths(cfg["synthetic"], f"{cfg['results']}/synthetic", cfg["threads"])
+    plan = paths.plan
     t0 = 2_000_000.0
     (process,) = plan.processes
-    bench(Path(layout.benchmark_file("generate", process)), 5, t0 - 86400)
+    bench(Path(paths.benchmark_file("generate", process)), 5, t0 - 86400)
     ends = []
     for k, sid in enumerate(plan.stacks):    # three jobs side by side, the last ending at t0 + 1000 + 20 k
         ends.append(t0 + 1000 + 20 * k)
-        bench(Path(layout.benchmark_file("train", sid)), 1000, ends[-1])
+        bench(Path(paths.benchmark_file("train", sid)), 1000, ends[-1])
     for t in plan.tables:
-        bench(Path(layout.benchmark_file("table", t)), 3, max(ends) + 10)
-    timing = part_timing(layout)
+        bench(Path(paths.benchmark_file("table", t)), 3, max(ends) + 10)
+    timing = part_timing(paths)
     assert [j["train_s"] for j in timing["jobs"]] == [1000] * len(plan.stacks)
     assert [j["runs"] for j in timing["jobs"]] == [3] * len(plan.stacks)
     # from the first training job's start to the last table's end; the day-old process file is not this part's

@@ -34,8 +34,8 @@ THEORY = {
 def summarise(layout: dict, runs_root: str | Path) -> pd.DataFrame:
     out = []
     for row in layout["rows"]:
-        (method, run_id), = row["runs"].items()
-        ms = [read_json(Path(runs_root) / run_id / f"seed{s}" / "metrics.json", "run metrics", METRICS_HINT)
+        (method, setting_id), = row["runs"].items()
+        ms = [read_json(Path(runs_root) / setting_id / f"seed{s}" / "metrics.json", "run metrics", METRICS_HINT)
               for s in layout["seeds"]]
         df = pd.DataFrame(ms)
         w_norm = bool(row["resolved"][method]["train"]["w_norm"])

@@ -40,8 +40,9 @@ def process_id(p: ProcessSettings) -> str:
     return f"d{p.d}_C{p.clusters}_N{p.N}_{cond}_{marg}_{_short_hash(asdict(p))}"
 
 
-def run_id(p: ProcessSettings, t: TrainSettings, products: str = "float32") -> str:
-    """A run's folder name: readable settings and a hash of every setting. The hash holds the
+def setting_id(p: ProcessSettings, t: TrainSettings, products: str = "float32") -> str:
+    """A setting's folder name (runs/<setting id>/seed<k>/ holds its runs, one per seed): readable
+    settings and a hash of every setting. The hash holds the
     run's resolved ``products`` (``identifiability.numerics``) instead of the request
     ``cpu_matmul``, so runs computed differently never share a folder and a request that resolves
     the same (auto -> float32) shares one; float32 by torch's BLAS, what every run had before
@@ -66,8 +67,8 @@ class Setting:
         return process_id(self.process)
 
     @property
-    def run_id(self) -> str:
-        return run_id(self.process, self.train, self.products)
+    def setting_id(self) -> str:
+        return setting_id(self.process, self.train, self.products)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class TableRow:
     label: str
     process_overrides: dict
     train_overrides: dict
-    runs: dict[str, str] = field(default_factory=dict)   # column prefix -> run id
+    runs: dict[str, str] = field(default_factory=dict)   # column prefix -> setting id
     cell: dict = field(default_factory=dict)             # sweep axis values ('process.kappa': 5)
     resolved: dict = field(default_factory=dict)         # column prefix -> {process: {...}, train: {...}}
 
@@ -83,25 +84,25 @@ class TableRow:
 @dataclass
 class Plan:
     seeds: list[int]
-    settings: dict[str, Setting]                          # run id -> setting
+    settings: dict[str, Setting]                          # setting id -> setting
     processes: dict[str, ProcessSettings]                 # process id -> settings
     tables: dict[str, dict]                               # table name -> spec with resolved rows
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep name -> spec with resolved cells
-    stacks: dict[str, list[str]] = field(default_factory=dict)  # training job -> its run ids
+    stacks: dict[str, list[str]] = field(default_factory=dict)  # training job -> its setting ids
     theory: dict | None = None                            # theory table and sweeps (docs/theory.md)
     genealogy: dict | None = None                         # methods side by side (docs/genealogy.md)
 
-    def stack_of(self, run_id: str) -> str:
-        return next(sid for sid, members in self.stacks.items() if run_id in members)
+    def stack_of(self, setting_id: str) -> str:
+        return next(sid for sid, members in self.stacks.items() if setting_id in members)
 
-    def run_ids(self, kind: str, name: str) -> list[str]:
-        """Every run behind a table or a sweep (each once)."""
+    def setting_ids(self, kind: str, name: str) -> list[str]:
+        """Every setting behind a table or a sweep (each once)."""
         if kind in ("theory", "genealogy"):
             spec = getattr(self, kind)
             rows = [r for section in spec["sections"].values() for r in section] if kind == "theory" else spec["rows"]
         else:
             rows = (self.tables if kind == "table" else self.sweeps)[name]["rows"]
-        return list(dict.fromkeys(rid for row in rows for rid in row.runs.values()))
+        return list(dict.fromkeys(setting_id for row in rows for setting_id in row.runs.values()))
 
     def _columns(self, spec: dict) -> list[dict]:
         return [{"prefix": prefix, "variant": v,
@@ -188,9 +189,9 @@ def build_plan(section: dict, threads: int | None = None) -> Plan:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{where}, row {row.label!r}, variant {variant!r}: {exc}") from None
             s = Setting(p, t, products_of(t))
-            settings[s.run_id] = s
+            settings[s.setting_id] = s
             processes[s.process_id] = p
-            row.runs[prefix] = s.run_id
+            row.runs[prefix] = s.setting_id
             row.resolved[prefix] = {"process": asdict(p), "train": asdict(t)}
         return row
 
@@ -291,12 +292,12 @@ def build_stacks(settings: dict[str, Setting], by: str, max_runs: int, n_seeds: 
     id); ``settings`` = every setting that can share a job with another does, up to ``max_runs``
     stacked runs (settings x seeds) per job."""
     if by == "seeds":
-        return {rid: [rid] for rid in settings}
+        return {setting_id: [setting_id] for setting_id in settings}
     if by != "settings":
         raise ValueError(f"synthetic.stack.by must be seeds or settings, got {by!r}")
     groups: dict[str, list[str]] = {}
-    for rid in sorted(settings):
-        groups.setdefault(_stack_key(settings[rid]), []).append(rid)
+    for setting_id in sorted(settings):
+        groups.setdefault(_stack_key(settings[setting_id]), []).append(setting_id)
     per_job = max(1, max_runs // max(n_seeds, 1))
     stacks = {}
     for members in groups.values():
@@ -321,5 +322,5 @@ def cli_args(obj) -> str:
     return " ".join(parts)
 
 
-__all__ = ["Plan", "Setting", "TableRow", "build_plan", "build_stacks", "cli_args", "process_id", "run_id",
+__all__ = ["Plan", "Setting", "TableRow", "build_plan", "build_stacks", "cli_args", "process_id", "setting_id",
            "CONDITIONAL_PARAMS"]

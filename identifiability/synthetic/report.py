@@ -25,9 +25,9 @@ def collect(layout: dict, runs_root: str | Path) -> pd.DataFrame:
     """One line per (row, column, seed) with every metric."""
     records = []
     for i, row in enumerate(layout["rows"]):
-        for prefix, run_id in row["runs"].items():
+        for prefix, setting_id in row["runs"].items():
             for seed in layout["seeds"]:
-                m = read_json(Path(runs_root) / run_id / f"seed{seed}" / "metrics.json",
+                m = read_json(Path(runs_root) / setting_id / f"seed{seed}" / "metrics.json",
                               "run metrics", METRICS_HINT)
                 records.append({"row": i, "label": row["label"], "column": prefix, "seed": seed, **m})
     return pd.DataFrame.from_records(records)

@@ -83,9 +83,9 @@ def collect(layout: dict, runs_root: str | Path) -> pd.DataFrame:
     records = []
     for section, rows in layout["sections"].items():
         for row in rows:
-            for variant, run_id in row["runs"].items():
+            for variant, setting_id in row["runs"].items():
                 for seed in layout["seeds"]:
-                    m = read_json(Path(runs_root) / run_id / f"seed{seed}" / "metrics.json", "run metrics", METRICS_HINT)
+                    m = read_json(Path(runs_root) / setting_id / f"seed{seed}" / "metrics.json", "run metrics", METRICS_HINT)
                     records.append({"section": section, "setting": json.dumps(row["process"], sort_keys=True),
                                     "variant": variant, "case": layout["variants"][variant], "seed": seed, **m})
     return pd.DataFrame.from_records(records)

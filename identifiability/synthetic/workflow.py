@@ -1,13 +1,14 @@
-"""File layout of the synthetic family, for the workflow's rules (rules/synthetic.smk).
+"""File paths of the synthetic family, for the workflow's rules (rules/synthetic.smk): where each job
+reads and writes. ("Layout" means something else: a table's cells and their runs, Plan.table_layout.)
 
 The rules only wire stages; what a job reads and writes is computed here from the plan
 (``plan.py``), so the rule file holds rules alone. No torch and no Snakemake imports: every
 ``snakemake`` call builds this while parsing the rules.
 
     processes/<process id>/seed<k>.h5                 one job per process (all seeds)
-    models/<stack>/<run id>/seed<k>/model.pt          one job per stack of runs
-    checkpoints/<stack>/<run id>/seed<k>/checkpoint.pt
-    runs/<run id>/seed<k>/{representations.h5, metrics.json}   written by the training job when
+    models/<stack>/<setting id>/seed<k>/model.pt          one job per stack of runs
+    checkpoints/<stack>/<setting id>/seed<k>/checkpoint.pt
+    runs/<setting id>/seed<k>/{representations.h5, metrics.json}   written by the training job when
                                                       stacked by seeds, else one job per setting
     tables/, sweeps/, figures/
     <logs>/<stage>/<job>.{log, bench.tsv}             each job's log and Snakemake benchmark file
@@ -24,7 +25,7 @@ from identifiability.synthetic.plan import Plan, build_plan, cli_args
 from identifiability.synthetic.settings import PER_RUN_FIELDS
 
 
-class SyntheticLayout:
+class SyntheticPaths:
     def __init__(self, section: dict, out: str, threads: int | None = None, logs: str | None = None):
         self.out = out
         self.logs = logs or f"{os.path.dirname(out) or '.'}/logs/synthetic"
@@ -39,19 +40,19 @@ class SyntheticLayout:
     def process_files(self, process_id: str) -> list[str]:
         return [self.process_file(process_id, s) for s in self.seeds]
 
-    def run_file(self, run_id: str, seed, name: str) -> str:
-        return f"{self.out}/runs/{run_id}/seed{seed}/{name}"
+    def run_file(self, setting_id: str, seed, name: str) -> str:
+        return f"{self.out}/runs/{setting_id}/seed{seed}/{name}"
 
-    def setting_process_files(self, run_id: str) -> list[str]:
-        return self.process_files(self.plan.settings[run_id].process_id)
+    def setting_process_files(self, setting_id: str) -> list[str]:
+        return self.process_files(self.plan.settings[setting_id].process_id)
 
-    def model_files(self, run_id: str, stack_dir: str) -> list[str]:
+    def model_files(self, setting_id: str, stack_dir: str) -> list[str]:
         """The run's model files inside its stack's folder ``stack_dir`` (the train job's output)."""
-        return [f"{stack_dir}/{run_id}/seed{s}/model.pt" for s in self.seeds]
+        return [f"{stack_dir}/{setting_id}/seed{s}/model.pt" for s in self.seeds]
 
-    def train_log(self, run_id: str, seed) -> str:
+    def train_log(self, setting_id: str, seed) -> str:
         """The run's training curve (loss, beta, probe R² over steps), beside its model."""
-        return f"{self.out}/models/{self.plan.stack_of(run_id)}/{run_id}/seed{seed}/train_log.csv"
+        return f"{self.out}/models/{self.plan.stack_of(setting_id)}/{setting_id}/seed{seed}/train_log.csv"
 
     def log_file(self, stage: str, job: str) -> str:
         """A job's log (stage: generate, train, evaluate, table, ...; job: its wildcard's value)."""
@@ -71,17 +72,17 @@ class SyntheticLayout:
         out = []
         if kind == "checkpoint":
             stack_dir = f"{os.path.dirname(os.path.dirname(stack_dir))}/checkpoints/{stack_id}"
-        for rid in self.plan.stacks[stack_id]:
+        for setting_id in self.plan.stacks[stack_id]:
             for s in self.seeds:
                 if kind == "process":
-                    out.append(self.process_file(self.plan.settings[rid].process_id, s))
+                    out.append(self.process_file(self.plan.settings[setting_id].process_id, s))
                 else:
-                    out.append(f"{stack_dir}/{rid}/seed{s}/{'model' if kind == 'model' else 'checkpoint'}.pt")
+                    out.append(f"{stack_dir}/{setting_id}/seed{s}/{'model' if kind == 'model' else 'checkpoint'}.pt")
         return out
 
     @staticmethod
     def runs_root(metrics_files) -> str:
-        """runs/ from the metrics files a stage reads (runs/<run id>/seed<k>/metrics.json)."""
+        """runs/ from the metrics files a stage reads (runs/<setting id>/seed<k>/metrics.json)."""
         return os.path.dirname(os.path.dirname(os.path.dirname(list(metrics_files)[0])))
 
     @staticmethod
@@ -90,16 +91,16 @@ class SyntheticLayout:
 
     def evaluation_outputs(self, wildcard: str) -> dict[str, list[str]]:
         """The files the evaluation of one setting writes, every seed, as output patterns named
-        by ``wildcard`` (the run id): the training job's when stacked by seeds, else synthetic_evaluate's."""
+        by ``wildcard`` (the setting id): the training job's when stacked by seeds, else synthetic_evaluate's."""
         return {name: [self.run_file(f"{{{wildcard}}}", s, file) for s in self.seeds]
                 for name, file in (("representations", "representations.h5"), ("metrics", "metrics.json"))}
 
     @property
     def evaluates_in_training(self) -> bool:
         """Whether each training job also extracts and fits its runs: when stacked by seeds (a
-        job's runs are one setting's seeds, written to runs/<run id>/, the job's id), else a job
+        job's runs are one setting's seeds, written to runs/<setting id>/, the job's id), else a job
         per setting (synthetic_evaluate) does."""
-        return bool(self.plan) and all(stack == [rid] for rid, stack in self.plan.stacks.items())
+        return bool(self.plan) and all(stack == [setting_id] for setting_id, stack in self.plan.stacks.items())
 
     @staticmethod
     def evaluate_args(output) -> str:
@@ -112,8 +113,8 @@ class SyntheticLayout:
     def run_overrides(self, stack_id: str) -> str:
         """The per-run training switches of every run of a stack, one quoted JSON object each."""
         return " ".join(
-            shlex.quote(json.dumps({k: getattr(self.plan.settings[rid].train, k) for k in PER_RUN_FIELDS}))
-            for rid in self.plan.stacks[stack_id] for _ in self.seeds)
+            shlex.quote(json.dumps({k: getattr(self.plan.settings[setting_id].train, k) for k in PER_RUN_FIELDS}))
+            for setting_id in self.plan.stacks[stack_id] for _ in self.seeds)
 
     def train_args(self, stack_id: str) -> str:
         """The training flags of a stack's runs and the products the plan resolved for them."""
@@ -125,7 +126,7 @@ class SyntheticLayout:
 
     def stack_work(self, stack_id: str, what: str) -> int:
         """Memory (MB) or runtime (min) estimate of a stack: scales with runs x (W rows or steps)."""
-        runs = [self.plan.settings[rid] for rid in self.plan.stacks[stack_id]] * len(self.seeds)
+        runs = [self.plan.settings[setting_id] for setting_id in self.plan.stacks[stack_id]] * len(self.seeds)
         if what == "mem":
             return sum(4 * r.process.N // 1000 + 20 for r in runs)
         return sum(r.train.steps * max(r.process.d // 5, 1) ** 2 for r in runs) // 1000
@@ -133,7 +134,7 @@ class SyntheticLayout:
     # ------------------------------------------------------------------ tables, sweeps, theory, genealogy
 
     def metrics_files(self, kind: str, name: str | None = None) -> list[str]:
-        return [self.run_file(rid, s, "metrics.json") for rid in self.plan.run_ids(kind, name) for s in self.seeds]
+        return [self.run_file(setting_id, s, "metrics.json") for setting_id in self.plan.setting_ids(kind, name) for s in self.seeds]
 
     def layout(self, kind: str, name: str | None = None) -> str:
         plan = self.plan

@@ -26,7 +26,7 @@ import yaml
 
 from identifiability.config import validate_config
 from identifiability.synthetic.report import collect
-from identifiability.synthetic.workflow import SyntheticLayout
+from identifiability.synthetic.workflow import SyntheticPaths
 from identifiability.validation.parts import REPO
 
 # a job whose benchmark file ended this long before the part's first training job started ran for
@@ -48,23 +48,23 @@ def benchmark_span(path: str | Path) -> tuple[float, float] | None:
     return end - float(rows[-1]["s"]), end
 
 
-def part_timing(layout: SyntheticLayout) -> dict:
+def part_timing(paths: SyntheticPaths) -> dict:
     """The part's training jobs (runs, seconds each) and its wall time, from the benchmark files of
     its jobs: the first training job's start to the last job's end, with the process generation
     run for it."""
-    plan = layout.plan
+    plan = paths.plan
     jobs, spans = [], []
     for sid, members in plan.stacks.items():
-        span = benchmark_span(layout.benchmark_file("train", sid))
+        span = benchmark_span(paths.benchmark_file("train", sid))
         jobs.append({"stack": sid, "runs": len(members) * len(plan.seeds),
                      "train_s": round(span[1] - span[0], 2) if span else None})
         spans += [span] if span else []
     if not spans:
         return {"jobs": jobs, "started_utc": None, "wall_s": None}
     first = min(s for s, _ in spans)
-    others = [layout.benchmark_file("generate", p) for p in plan.processes]
-    others += [layout.benchmark_file("evaluate", r) for r in plan.settings]
-    others += [layout.benchmark_file("table", t) for t in plan.tables]
+    others = [paths.benchmark_file("generate", p) for p in plan.processes]
+    others += [paths.benchmark_file("evaluate", r) for r in plan.settings]
+    others += [paths.benchmark_file("table", t) for t in plan.tables]
     spans += [s for s in map(benchmark_span, others) if s and s[1] >= first - _EARLIER]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).isoformat(timespec="seconds")
@@ -96,19 +96,19 @@ def write_part_evidence(part: str, spec: dict, cfg: dict, results: str, out: str
     out.mkdir(parents=True, exist_ok=True)
     filled = copy.deepcopy(cfg)
     validate_config(filled)   # the schemas' defaults filled in, as the workflow ran it
-    layout = SyntheticLayout(filled["synthetic"], f"{results}/synthetic", filled["threads"])
-    plan = layout.plan
+    paths = SyntheticPaths(filled["synthetic"], f"{results}/synthetic", filled["threads"])
+    plan = paths.plan
     curves = []
     for name in plan.tables:
         cells = plan.table_layout(name)
         (out / f"{name}.layout.json").write_text(json.dumps(cells, indent=1) + "\n")
-        collect(cells, Path(layout.out) / "runs").to_csv(out / f"{name}.runs.csv", index=False)
+        collect(cells, Path(paths.out) / "runs").to_csv(out / f"{name}.runs.csv", index=False)
         for row in cells["rows"]:
-            for column, rid in row["runs"].items():
+            for column, setting_id in row["runs"].items():
                 for seed in plan.seeds:
-                    log = Path(layout.train_log(rid, seed))
+                    log = Path(paths.train_log(setting_id, seed))
                     if not log.exists():
-                        raise FileNotFoundError(f"training curve of {rid} seed {seed} not found: {log} "
+                        raise FileNotFoundError(f"training curve of {setting_id} seed {seed} not found: {log} "
                                                 f"(run the part's training first: target validation_part)")
                     curves += [{"table": name, "row": row["label"], "column": column, "seed": seed, **rec}
                                for rec in csv.DictReader(log.open())]
@@ -116,7 +116,7 @@ def write_part_evidence(part: str, spec: dict, cfg: dict, results: str, out: str
     (out / "config.yaml").write_text(f"# configs/paper.yaml reduced to part {part} "
                                      "(identifiability.validation.parts.part_config)\n"
                                      + yaml.safe_dump(cfg, sort_keys=False))
-    timing = part_timing(layout)
+    timing = part_timing(paths)
     info = {"part": part, "investigation": spec["investigation"], "commit": commit(),
             "started_utc": timing["started_utc"], "wall_s": timing["wall_s"],
             "steps": sorted({s.train.steps for s in plan.settings.values()}), "seeds": plan.seeds,

@@ -48,7 +48,7 @@ def _plain(v):
 
 
 def _row_labels(layout: dict, table_key: str) -> dict:
-    """{(paper setting as JSON, column prefix): (the layout row's label, the cell's run id)} for the
+    """{(paper setting as JSON, column prefix): (the layout row's label, the cell's setting id)} for the
     rows matching a paper cell."""
     rows_of_paper = paper.paper_rows(PAPER_FILE, table_key)
     labels = {}
@@ -69,7 +69,7 @@ def _column_of(metric: str) -> str:
 def collect_parts(evidence: Path, parts_spec: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """Every paper cell matched by a finished part, the same for the investigation parts (another
     budget, fewer seeds), and the parts' records (wall time, jobs). Each cell carries its part, the
-    label of its row in that part's training curves and its run id; an investigation cell also
+    label of its row in that part's training curves and its setting id; an investigation cell also
     carries ``base_mean``: the same cell from the part at the paper config's budget, over the same
     seeds. A part that ``supersedes`` another in ``parts_spec`` (the same rows rerun at
     configs/paper.yaml's new budget) replaces that part's cells it covers, which are kept as

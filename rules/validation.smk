@@ -60,7 +60,9 @@ VALIDATION_PART_DIR = f"{VALIDATION_DOCS}/parts/{VALIDATION_PART.get('name', 'no
 rule validation_part:
     input:
         tables=lambda wc: named_part_inputs(
-            VALIDATION_PART, [f"{SYN_OUT}/tables/{t}.csv" for t in SYN.tables]
+            VALIDATION_PART,
+            [f"{SYN_OUT}/tables/{t}.csv" for t in SYN.tables]
+            + [f"{SYN_OUT}/sweeps/{s}.csv" for s in SYN.sweeps],
         ),
         parts=VALIDATION_PARTS,
         paper=PAPER_CONFIG,
@@ -72,8 +74,8 @@ rule validation_part:
         ),
         config=f"{VALIDATION_PART_DIR}/config.yaml",
         curves=f"{VALIDATION_PART_DIR}/curves.csv",
-        cells=[f"{VALIDATION_PART_DIR}/{t}.layout.json" for t in SYN.tables],
-        runs=[f"{VALIDATION_PART_DIR}/{t}.runs.csv" for t in SYN.tables],
+        cells=[f"{VALIDATION_PART_DIR}/{t}.layout.json" for t in SYN.tables + SYN.sweeps],
+        runs=[f"{VALIDATION_PART_DIR}/{t}.runs.csv" for t in SYN.tables + SYN.sweeps],
     log:
         f"{LOGS}/validation/part.log",
     benchmark:

@@ -27,11 +27,14 @@ def list_parts(args) -> None:
     for name in load_parts(args.parts):
         cfg = requested_part_config({"name": name}, args.results_root, args.parts, args.paper)
         done = (EVIDENCE_DIR / "parts" / name / "part.json").exists()
-        tables = cfg["synthetic"]["tables"]
-        print(f"{name}: {sum(len(t['rows']) for t in tables.values())} rows, seeds {cfg['synthetic']['seeds']}"
-              f"{' (evidence committed)' if done else ''}")
-        for table, t in tables.items():
+        syn = cfg["synthetic"]
+        what = (f"sweep {', '.join(syn['sweeps'])}" if syn.get("sweeps")
+                else f"{sum(len(t['rows']) for t in syn['tables'].values())} rows")
+        print(f"{name}: {what}, seeds {syn['seeds']}{' (evidence committed)' if done else ''}")
+        for table, t in syn["tables"].items():
             print(f"  {table}: " + "; ".join(json.dumps(r.get("process", {})) for r in t["rows"]))
+        for sweep, s in syn.get("sweeps", {}).items():
+            print(f"  {sweep}: " + json.dumps(s["axes"]) + (f", training {json.dumps(s['base'])}" if s.get("base") else ""))
 
 
 def main() -> None:

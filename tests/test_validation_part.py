@@ -65,7 +65,9 @@ def test_snakemake_target_trains_a_part_and_writes_its_evidence(workflow_copy):
     paper = yaml.safe_load((REPO / "configs" / "test.yaml").read_text())
     (workflow_copy / "configs" / "paper.yaml").write_text(yaml.safe_dump(paper))
     (workflow_copy / "configs" / "validation.yaml").write_text(yaml.safe_dump(
-        {"parts": {"tiny": {"where": {"kappa": [5]}, "tables": ["table2"], "seeds": [0]}}}))
+        {"parts": {"tiny": {"where": {"kappa": [5]}, "tables": ["table2"], "seeds": [0]},
+                   "tiny_noise": {"sweep": "label_noise", "axes": {"train.label_noise": [1.0]}, "seeds": [0, 1],
+                                  "train": {"steps": 40}}}}))
     (workflow_copy / "docs" / "validation").mkdir(parents=True)
     request = ["--config", "validation_part={name: tiny, stack: seeds}"]
     snakemake(workflow_copy, "validation_part", *request, timeout=600)
@@ -86,6 +88,20 @@ def test_snakemake_target_trains_a_part_and_writes_its_evidence(workflow_copy):
     again = snakemake(workflow_copy, "validation_part", *request, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
 
+    # a sweep part (the Appendix D findings): its sweep alone, at the part's axis values and budget
+    snakemake(workflow_copy, "validation_part", "--config", "validation_part={name: tiny_noise, stack: seeds}",
+              timeout=600)
+    out = workflow_copy / "docs" / "validation" / "parts" / "tiny_noise"
+    info = json.loads((out / "part.json").read_text())
+    assert info["steps"] == [40] and info["seeds"] == [0, 1] and len(info["jobs"]) == 1
+    layout = json.loads((out / "label_noise.layout.json").read_text())
+    assert [a["values"] for a in layout["axes"]] == [[1.0]] and [c["text"] for c in layout["claims"]] == [
+        "collapse at 100 % label noise"]
+    assert len(pd.read_csv(out / "label_noise.runs.csv")) == 2
+    from identifiability.validation.report import sweep_findings
+    findings = "\n".join(sweep_findings(workflow_copy / "docs" / "validation"))
+    assert "### `tiny_noise`: label noise (tiny)" in findings and "**collapse at 100 % label noise**" in findings
+
 
 def test_the_target_without_a_part_says_how_to_name_one():
     import subprocess
@@ -94,3 +110,18 @@ def test_the_target_without_a_part_says_how_to_name_one():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "--config validation_part='{name: <part>}'" in proc.stdout + proc.stderr
+
+
+def test_a_sweep_part_keeps_its_axis_values_and_only_the_findings_about_them():
+    from identifiability.validation.parts import part_config
+    paper = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+    cfg = part_config({"sweep": "fig6_label_noise", "axes": {"train.label_noise": [0.0, 0.8]},
+                       "train": {"steps": 500}, "seeds": [0]}, "results/x", paper)
+    syn = cfg["synthetic"]
+    assert syn["tables"] == {} and list(syn["sweeps"]) == ["fig6_label_noise"] and syn["seeds"] == [0]
+    sweep = syn["sweeps"]["fig6_label_noise"]
+    assert sweep["axes"] == {"train.label_noise": [0.0, 0.8]} and sweep["base"]["train"]["steps"] == 500
+    assert [(c["text"], c["where"]) for c in sweep["claims"]] == [
+        ("robust to label noise up to 80 %", {"train.label_noise": [0.0, 0.8]})]   # no p = 1 run: no collapse claim
+    with pytest.raises(ConfigError, match="'nope' is not a sweep"):
+        part_config({"sweep": "nope"}, "results/x", paper)

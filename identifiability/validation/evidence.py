@@ -1,9 +1,10 @@
 """A finished validation part's evidence, docs/validation/parts/<part>/, from the workflow's results:
 
     config.yaml           the config the part ran (configs/paper.yaml reduced to its rows)
-    <table>.layout.json   per table its rows, columns and the run of every cell
+    <table>.layout.json   per table (or sweep) its rows, columns and the setting of every cell
     <table>.runs.csv      every run's metrics, one line per row, column and seed
-    curves.csv            every run's training curve (loss, beta, probe R² of z over steps)
+    curves.csv            every run's training curve (loss, beta, probe R² of z over steps;
+                          column ``table``: the table's or the sweep's name)
     part.json             commit, machine, steps, seeds, and the training jobs' and the part's
                           wall times, read from the jobs' Snakemake benchmark files
 
@@ -65,6 +66,7 @@ def part_timing(paths: SyntheticPaths) -> dict:
     others = [paths.benchmark_file("generate", p) for p in plan.processes]
     others += [paths.benchmark_file("evaluate", r) for r in plan.settings]
     others += [paths.benchmark_file("table", t) for t in plan.tables]
+    others += [paths.benchmark_file("sweep", t) for t in plan.sweeps]
     spans += [s for s in map(benchmark_span, others) if s and s[1] >= first - _EARLIER]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).isoformat(timespec="seconds")
@@ -99,8 +101,8 @@ def write_part_evidence(part: str, spec: dict, cfg: dict, results: str, out: str
     paths = SyntheticPaths(filled["synthetic"], f"{results}/synthetic", filled["threads"])
     plan = paths.plan
     curves = []
-    for name in plan.tables:
-        cells = plan.table_layout(name)
+    layouts = [(n, plan.table_layout(n)) for n in plan.tables] + [(n, plan.sweep_layout(n)) for n in plan.sweeps]
+    for name, cells in layouts:
         (out / f"{name}.layout.json").write_text(json.dumps(cells, indent=1) + "\n")
         collect(cells, Path(paths.out) / "runs").to_csv(out / f"{name}.runs.csv", index=False)
         for row in cells["rows"]:

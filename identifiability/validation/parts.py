@@ -32,7 +32,7 @@ def load_parts(path: str | Path = PARTS_FILE) -> dict:
             if spec.get(key) and spec[key] not in parts:
                 raise ConfigError(f"config key parts.{name}.{key}: {spec[key]!r} is not a part of {path}")
         base = parts.get(spec.get("extends"), {})
-        if base and any(base.get(k) != spec.get(k) for k in ("where", "tables", "columns", "train", "investigation")):
+        if base and any(base.get(k) != spec.get(k) for k in ("where", "sweep", "axes", "tables", "columns", "train", "investigation")):
             raise ConfigError(f"config key parts.{name}.extends: {spec['extends']!r} runs other rows or another "
                               f"budget; a part that extends another differs from it in its seeds alone")
     return parts
@@ -63,8 +63,15 @@ def part_config(spec: dict, results: str, paper_config: dict | None = None, thre
     cfg["dislib"] = {"enabled": False}
     cfg["imagenetx"] = {"enabled": False}
     syn = cfg["synthetic"]
-    for key in ("sweeps", "theory", "genealogy"):
+    for key in ("theory", "genealogy"):
         syn.pop(key, None)
+    sweeps = syn.pop("sweeps", None) or {}
+    if "sweep" in spec:
+        syn["tables"] = {}
+        syn["sweeps"] = {spec["sweep"]: _part_sweep(spec, sweeps)}
+        if "seeds" in spec:
+            syn["seeds"] = spec["seeds"]
+        return cfg
     base = syn["process"]
     tables = {}
     for name, table in syn["tables"].items():
@@ -82,6 +89,31 @@ def part_config(spec: dict, results: str, paper_config: dict | None = None, thre
     if "seeds" in spec:
         syn["seeds"] = spec["seeds"]
     return cfg
+
+
+def _part_sweep(spec: dict, sweeps: dict) -> dict:
+    """The paper config's sweep ``spec["sweep"]`` with the part's axis values and training over
+    its own; its stated findings only about the values run."""
+    name = spec["sweep"]
+    if name not in sweeps:
+        raise ConfigError(f"config key parts.<part>.sweep: {name!r} is not a sweep of the paper config "
+                          f"(sweeps: {', '.join(sweeps) or 'none'})")
+    sweep = copy.deepcopy(sweeps[name])
+    for axis, values in spec.get("axes", {}).items():
+        if axis not in sweep["axes"]:
+            raise ConfigError(f"config key parts.<part>.axes: {axis!r} is not an axis of sweep {name!r} "
+                              f"(axes: {', '.join(sweep['axes'])})")
+        sweep["axes"][axis] = values
+    if spec.get("train"):
+        base = sweep.setdefault("base", {})
+        base["train"] = {**base.get("train", {}), **spec["train"]}
+    claims = []
+    for claim in sweep.get("claims", []):
+        where = {k: [v for v in vals if v in sweep["axes"].get(k, vals)] for k, vals in claim["where"].items()}
+        if all(where.values()):
+            claims.append({**claim, "where": where})
+    sweep["claims"] = claims
+    return sweep
 
 
 def requested_part_config(request: dict, results_root: str, parts_file: str | Path = PARTS_FILE,

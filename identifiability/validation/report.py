@@ -85,7 +85,10 @@ def collect_parts(evidence: Path, parts_spec: dict | None = None) -> tuple[pd.Da
         runs = {}
         for layout_file in sorted(part_dir.glob("*.layout.json")):
             name = layout_file.name.split(".")[0]
-            runs[name] = (json.loads(layout_file.read_text()), _part_csv(evidence, [part_dir.name], f"{name}.runs.csv"))
+            layout = json.loads(layout_file.read_text())
+            if "sweep" in layout:   # a sweep part's findings: sweep_findings
+                continue
+            runs[name] = (layout, _part_csv(evidence, [part_dir.name], f"{name}.runs.csv"))
         loaded[info["part"]] = (info, runs)
         parts.append(info)
     for part, base in ((p, parts_spec[p].get("extends")) for p in list(loaded) if p in parts_spec):
@@ -263,6 +266,32 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame, parts_spec: dict | No
     return out + [""]
 
 
+def sweep_findings(evidence: Path) -> list[str]:
+    """Markdown: per sweep part (Appendix D), its sweep's table and the paper's stated findings
+    checked, computed again from the part's committed runs (identifiability/synthetic/sweeps.py,
+    the workflow's sweep stage)."""
+    from identifiability.synthetic import sweeps
+    text = []
+    for part_dir in sorted((evidence / "parts").iterdir()):
+        if not (part_dir / "part.json").exists():
+            continue
+        info = json.loads((part_dir / "part.json").read_text())
+        for layout_file in sorted(part_dir.glob("*.layout.json")):
+            layout = json.loads(layout_file.read_text())
+            if "sweep" not in layout:
+                continue
+            long = pd.read_csv(part_dir / f"{layout['sweep']}.runs.csv")
+            summary = sweeps.summarise(layout, long)
+            claims = sweeps.check_claims(layout, summary)
+            text += [f"### `{info['part']}`: {layout['title']}", "",
+                     f"{len(layout['seeds'])} seeds, {', '.join(map(str, info['steps']))} steps"
+                     f"{' (an investigation: not the paper config budget)' if info.get('investigation') else ''}; "
+                     f"mean ± std over seeds, R² in percent; curves in `docs/validation/parts/{info['part']}/`.", "",
+                     sweeps.readable(layout, summary).to_markdown(index=False), "",
+                     sweeps.claims_markdown(claims).strip(), ""]
+    return ["## Appendix D: the paper's stated findings", "", *text] if text else []
+
+
 def figure(cells: pd.DataFrame):
     import matplotlib
     matplotlib.use("Agg")
@@ -397,6 +426,9 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
     missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]
     if missing:
         text += ["", f"Parts not run yet: {', '.join(missing)} (`snakemake --cores all validation_part --config validation_part='{{name: <part>}}'`)."]
+    findings = sweep_findings(evidence)
+    if findings:
+        text += ["", *findings]
     for name in ("budget_plan.md", "investigation.md"):   # the budget per row, then why cells are short
         if (evidence / name).exists():
             text += ["", (evidence / name).read_text().strip()]

@@ -55,15 +55,24 @@ VALIDATION_PART = config["validation_part"] or {}
 
 
 VALIDATION_PART_DIR = f"{VALIDATION_DOCS}/parts/{VALIDATION_PART.get('name', 'no_part_named')}"
+# what the part runs (its synthetic tables and sweeps, or Table 4's DisLib row) and what it writes
+if SYN.plan:
+    VALIDATION_PART_INPUTS = [f"{SYN_OUT}/tables/{t}.csv" for t in SYN.tables] + [
+        f"{SYN_OUT}/sweeps/{s}.csv" for s in SYN.sweeps
+    ]
+    VALIDATION_PART_EVIDENCE = [f"{VALIDATION_PART_DIR}/curves.csv"] + [
+        f"{VALIDATION_PART_DIR}/{t}.{kind}"
+        for t in SYN.tables + SYN.sweeps
+        for kind in ("layout.json", "runs.csv")
+    ]
+else:
+    VALIDATION_PART_INPUTS = [f"{DISLIB_TABLE}.csv", *DISLIB_DECODINGS]
+    VALIDATION_PART_EVIDENCE = [f"{VALIDATION_PART_DIR}/table4.cells.csv"]
 
 
 rule validation_part:
     input:
-        tables=lambda wc: named_part_inputs(
-            VALIDATION_PART,
-            [f"{SYN_OUT}/tables/{t}.csv" for t in SYN.tables]
-            + [f"{SYN_OUT}/sweeps/{s}.csv" for s in SYN.sweeps],
-        ),
+        runs=lambda wc: named_part_inputs(VALIDATION_PART, VALIDATION_PART_INPUTS),
         parts=VALIDATION_PARTS,
         paper=PAPER_CONFIG,
     output:
@@ -73,9 +82,7 @@ rule validation_part:
             category="Validation",
         ),
         config=f"{VALIDATION_PART_DIR}/config.yaml",
-        curves=f"{VALIDATION_PART_DIR}/curves.csv",
-        cells=[f"{VALIDATION_PART_DIR}/{t}.layout.json" for t in SYN.tables + SYN.sweeps],
-        runs=[f"{VALIDATION_PART_DIR}/{t}.runs.csv" for t in SYN.tables + SYN.sweeps],
+        evidence=VALIDATION_PART_EVIDENCE,
     log:
         f"{LOGS}/validation/part.log",
     benchmark:
@@ -90,8 +97,14 @@ rule validation_part:
         stack=f"--stack {VALIDATION_PART['stack']}" if "stack" in VALIDATION_PART else "",
         # the workflow's results folder (this config's is <it>/validation_tables)
         results_root=os.path.dirname(RESULTS),
+        # a DisLib part's run folders, as rules/dislib_common.smk names them
+        dislib_runs=(
+            " ".join(["--dislib-runs"] + [os.path.dirname(d) for d in DISLIB_DECODINGS])
+            if DISLIB_DECODINGS
+            else ""
+        ),
         out=lambda wc, output: os.path.dirname(output.part),
     shell:
         "{params.python} {params.script} --part {params.part} {params.threads} {params.stack} "
         "--parts {input.parts} --paper {input.paper} --results-root {params.results_root} "
-        "--out {params.out} > {log} 2>&1"
+        "{params.dislib_runs} --out {params.out} > {log} 2>&1"

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from identifiability.cli import run_main
-from identifiability.validation.evidence import write_part_evidence
+from identifiability.validation.evidence import write_dislib_evidence, write_part_evidence
 from identifiability.validation.parts import (
     EVIDENCE_DIR,
     PAPER_CONFIG,
@@ -28,6 +28,11 @@ def list_parts(args) -> None:
         cfg = requested_part_config({"name": name}, args.results_root, args.parts, args.paper)
         done = (EVIDENCE_DIR / "parts" / name / "part.json").exists()
         syn = cfg["synthetic"]
+        if "dislib" in load_parts(args.parts)[name]:
+            dl = cfg["dislib"]
+            print(f"{name}: Table 4, {', '.join(dl['datasets'])}, models {', '.join(dl['models'])}, seeds {dl['seeds']}"
+                  f"{' (evidence committed)' if done else ''}")
+            continue
         what = (f"sweep {', '.join(syn['sweeps'])}" if syn.get("sweeps")
                 else f"{sum(len(t['rows']) for t in syn['tables'].values())} rows")
         print(f"{name}: {what}, seeds {syn['seeds']}{' (evidence committed)' if done else ''}")
@@ -47,6 +52,8 @@ def main() -> None:
     parser.add_argument("--parts", default=str(PARTS_FILE), help="the parts (configs/validation.yaml)")
     parser.add_argument("--paper", default=str(PAPER_CONFIG), help="the config they reduce (configs/paper.yaml)")
     parser.add_argument("--out", help="evidence folder (default docs/validation/parts/<part>)")
+    parser.add_argument("--dislib-runs", nargs="+", default=[],
+                        help="a DisLib part's run folders (<results>/dislib/<data>/<model>/<training>/seed<k>)")
     parser.add_argument("--list", action="store_true", help="print the parts and their rows, then exit")
     args = parser.parse_args()
     if args.list:
@@ -56,7 +63,11 @@ def main() -> None:
     request = {"name": args.part, **{k: v for k, v in (("threads", args.threads), ("stack", args.stack)) if v}}
     cfg = requested_part_config(request, args.results_root, args.parts, args.paper)
     out = Path(args.out) if args.out else EVIDENCE_DIR / "parts" / args.part
-    info = write_part_evidence(args.part, load_parts(args.parts)[args.part], cfg, cfg["results"], out)
+    spec = load_parts(args.parts)[args.part]
+    if "dislib" in spec:
+        info = write_dislib_evidence(args.part, spec, cfg, cfg["results"], out, args.dislib_runs)
+    else:
+        info = write_part_evidence(args.part, spec, cfg, cfg["results"], out)
     wall = f"{info['wall_s'] / 60:.1f} min" if info["wall_s"] else "wall time unknown"
     print(f"part {args.part}: {wall}; evidence in {out}")
 

@@ -125,3 +125,31 @@ def test_a_sweep_part_keeps_its_axis_values_and_only_the_findings_about_them():
         ("robust to label noise up to 80 %", {"train.label_noise": [0.0, 0.8]})]   # no p = 1 run: no collapse claim
     with pytest.raises(ConfigError, match="'nope' is not a sweep"):
         part_config({"sweep": "nope"}, "results/x", paper)
+
+
+@pytest.mark.slow
+def test_a_dislib_part_runs_table4s_row_and_the_report_renders_it_from_its_evidence(workflow_copy):
+    """Table 4's row as a part (a tiny stand-in, input and MLP, one seed): the target runs the
+    DisLib family alone and writes its cells, each with its verdict and training record; the
+    report's section is rebuilt from those files."""
+    from conftest import snakemake
+    from identifiability.validation.dislib import dislib_section
+    paper = yaml.safe_load((REPO / "configs" / "paper.yaml").read_text())
+    paper["dislib"]["train"] = {"batch_size": 64, "lr": 0.001, "max_epochs": 2, "early_stop_acc": 0.999}
+    (workflow_copy / "configs" / "paper.yaml").write_text(yaml.safe_dump(paper))
+    (workflow_copy / "configs" / "validation.yaml").write_text(yaml.safe_dump({"parts": {"tiny_dislib": {
+        "dislib": {"datasets": ["dsprites_procedural"], "procedural": {"n_samples": 300, "seed": 0},
+                   "models": ["input", "mlp"], "mem_mb": 2000}, "seeds": [0]}}}))
+    (workflow_copy / "docs" / "validation").mkdir(parents=True)
+    snakemake(workflow_copy, "validation_part", "--config", "validation_part={name: tiny_dislib, threads: 1}",
+              timeout=900)
+    out = workflow_copy / "docs" / "validation" / "parts" / "tiny_dislib"
+    info = json.loads((out / "part.json").read_text())
+    assert info["models"] == ["input", "mlp"] and [j["stack"] for j in info["jobs"]] == ["mlp/seed0"]
+    assert info["wall_s"] >= info["jobs"][0]["train_s"] > 0
+    cells = pd.read_csv(out / "table4.cells.csv")
+    assert set(cells["verdict"]) <= {"match", "better", "short", "inconclusive"} and len(cells) == 2 * 4   # category, scale, posX, posY
+    assert set(cells[cells["setting"].str.contains('"mlp"')]["steps"]) == {"2-2 epochs"}
+    section = "\n".join(dislib_section(out))
+    assert "## DisLib: the dSprites row of Table 4" in section and "| mlp | category |" in section
+    assert "300 images of the procedural stand-in" in section

@@ -49,28 +49,34 @@ def benchmark_span(path: str | Path) -> tuple[float, float] | None:
     return end - float(rows[-1]["s"]), end
 
 
-def part_timing(paths: SyntheticPaths) -> dict:
-    """The part's training jobs (runs, seconds each) and its wall time, from the benchmark files of
-    its jobs: the first training job's start to the last job's end, with the process generation
-    run for it."""
-    plan = paths.plan
+def jobs_timing(training: dict[str, tuple[int, str]], others: list[str]) -> dict:
+    """Training jobs (name -> (runs, benchmark file)) with their seconds, and the wall time from the
+    first training job's start to the last job's end, counting the other jobs (``others``, their
+    benchmark files) that ran for the part: those that ended after that start, or just before it."""
     jobs, spans = [], []
-    for sid, members in plan.stacks.items():
-        span = benchmark_span(paths.benchmark_file("train", sid))
-        jobs.append({"stack": sid, "runs": len(members) * len(plan.seeds),
-                     "train_s": round(span[1] - span[0], 2) if span else None})
+    for name, (runs, bench) in training.items():
+        span = benchmark_span(bench)
+        jobs.append({"stack": name, "runs": runs, "train_s": round(span[1] - span[0], 2) if span else None})
         spans += [span] if span else []
     if not spans:
         return {"jobs": jobs, "started_utc": None, "wall_s": None}
     first = min(s for s, _ in spans)
-    others = [paths.benchmark_file("generate", p) for p in plan.processes]
-    others += [paths.benchmark_file("evaluate", r) for r in plan.settings]
-    others += [paths.benchmark_file("table", t) for t in plan.tables]
-    others += [paths.benchmark_file("sweep", t) for t in plan.sweeps]
     spans += [s for s in map(benchmark_span, others) if s and s[1] >= first - _EARLIER]
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).isoformat(timespec="seconds")
     return {"jobs": jobs, "started_utc": started, "wall_s": round(end - start, 1)}
+
+
+def part_timing(paths: SyntheticPaths) -> dict:
+    """A synthetic part's training jobs (stacks) and wall time, from its jobs' benchmark files."""
+    plan = paths.plan
+    training = {sid: (len(members) * len(plan.seeds), paths.benchmark_file("train", sid))
+                for sid, members in plan.stacks.items()}
+    others = [paths.benchmark_file("generate", p) for p in plan.processes]
+    others += [paths.benchmark_file("evaluate", r) for r in plan.settings]
+    others += [paths.benchmark_file("table", t) for t in plan.tables]
+    others += [paths.benchmark_file("sweep", t) for t in plan.sweeps]
+    return jobs_timing(training, others)
 
 
 def commit() -> str:
@@ -115,13 +121,48 @@ def write_part_evidence(part: str, spec: dict, cfg: dict, results: str, out: str
                     curves += [{"table": name, "row": row["label"], "column": column, "seed": seed, **rec}
                                for rec in csv.DictReader(log.open())]
     pd.DataFrame(curves).to_csv(out / "curves.csv", index=False)
+    timing = part_timing(paths)
+    return _write_record(part, spec, cfg, out, timing, {
+        "steps": sorted({s.train.steps for s in plan.settings.values()}), "seeds": plan.seeds,
+        "settings": len(plan.settings)})
+
+
+def _write_record(part: str, spec: dict, cfg: dict, out: Path, timing: dict, extra: dict) -> dict:
+    """config.yaml (what the part ran) and part.json (commit, machine, dates, wall times)."""
     (out / "config.yaml").write_text(f"# configs/paper.yaml reduced to part {part} "
                                      "(identifiability.validation.parts.part_config)\n"
                                      + yaml.safe_dump(cfg, sort_keys=False))
-    timing = part_timing(paths)
     info = {"part": part, "investigation": spec["investigation"], "commit": commit(),
-            "started_utc": timing["started_utc"], "wall_s": timing["wall_s"],
-            "steps": sorted({s.train.steps for s in plan.settings.values()}), "seeds": plan.seeds,
-            "settings": len(plan.settings), "machine": machine(), "jobs": timing["jobs"]}
+            "started_utc": timing["started_utc"], "date": (timing["started_utc"] or "")[:10] or None,
+            "wall_s": timing["wall_s"], **extra, "machine": machine(), "jobs": timing["jobs"]}
     (out / "part.json").write_text(json.dumps(info, indent=1) + "\n")
     return info
+
+
+def write_dislib_evidence(part: str, spec: dict, cfg: dict, results: str, out: str | Path,
+                          run_dirs: list[str]) -> dict:
+    """The evidence of a DisLib part (Table 4's row): table4.cells.csv from the workflow's
+    table4_long.csv and each run's training record (``run_dirs``: the rules' run folders,
+    <results>/dislib/<data>/<model>/<training>/seed<k>), config.yaml and part.json, its wall times
+    from the jobs' benchmark files (<results>/logs/dislib/..., beside each run's folder)."""
+    from identifiability.validation.dislib import CELLS_FILE, dislib_cells
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    long_file = Path(results) / "dislib" / "table4_long.csv"
+    if not long_file.exists():
+        raise FileNotFoundError(f"Table 4 of the part not found: {long_file} (run the part first: target validation_part)")
+    histories, training, others = {}, {}, []
+    for run in map(Path, run_dirs):
+        model, seed = run.parts[-3], int(run.name.removeprefix("seed"))
+        logs = Path(results) / "logs" / run.relative_to(results)
+        others += [str(logs / f"{job}.bench.tsv") for job in ("extract", "decode")]
+        if (run / "train.json").exists():
+            histories[(model, seed)] = json.loads((run / "train.json").read_text())
+            training[f"{model}/seed{seed}"] = (1, str(logs / "train.bench.tsv"))
+    others += [str(p) for p in (Path(results) / "logs" / "dislib").glob("prepare/*.bench.tsv")]
+    others.append(str(Path(results) / "logs" / "dislib" / "report.bench.tsv"))
+    dislib = cfg["dislib"]
+    dislib_cells(pd.read_csv(long_file), histories, dislib["procedural"]["n_samples"]).to_csv(
+        out / CELLS_FILE, index=False)
+    timing = jobs_timing(training, others)
+    return _write_record(part, spec, cfg, out, timing, {"seeds": dislib["seeds"], "models": dislib["models"]})

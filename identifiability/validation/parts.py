@@ -32,7 +32,7 @@ def load_parts(path: str | Path = PARTS_FILE) -> dict:
             if spec.get(key) and spec[key] not in parts:
                 raise ConfigError(f"config key parts.{name}.{key}: {spec[key]!r} is not a part of {path}")
         base = parts.get(spec.get("extends"), {})
-        if base and any(base.get(k) != spec.get(k) for k in ("where", "sweep", "axes", "tables", "columns", "train", "investigation")):
+        if base and any(base.get(k) != spec.get(k) for k in ("where", "sweep", "axes", "dislib", "tables", "columns", "train", "investigation")):
             raise ConfigError(f"config key parts.{name}.extends: {spec['extends']!r} runs other rows or another "
                               f"budget; a part that extends another differs from it in its seeds alone")
     return parts
@@ -60,8 +60,14 @@ def part_config(spec: dict, results: str, paper_config: dict | None = None, thre
         cfg["threads"] = threads
     if stack is not None:
         cfg["synthetic"]["stack"] = {"by": stack}
-    cfg["dislib"] = {"enabled": False}
     cfg["imagenetx"] = {"enabled": False}
+    if "dislib" in spec:   # Table 4's row: the DisLib family alone, at the paper config's training rule
+        cfg["dislib"] = {**cfg["dislib"], **spec["dislib"], "enabled": True}
+        if "seeds" in spec:
+            cfg["dislib"]["seeds"] = spec["seeds"]
+        cfg["synthetic"] = {"enabled": False, "seeds": [0]}
+        return cfg
+    cfg["dislib"] = {"enabled": False}
     syn = cfg["synthetic"]
     for key in ("theory", "genealogy"):
         syn.pop(key, None)

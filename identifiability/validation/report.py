@@ -19,6 +19,7 @@ import pandas as pd
 from identifiability.synthetic import paper
 from identifiability.synthetic.report import summarise
 from identifiability.tables import save_figure
+from identifiability.validation.dislib import CELLS_FILE, dislib_section
 from identifiability.verdicts import LEVEL, MIN_HALF_WIDTH
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,6 +81,8 @@ def collect_parts(evidence: Path, parts_spec: dict | None = None) -> tuple[pd.Da
     for part_dir in sorted((evidence / "parts").iterdir()):
         info_file = part_dir / "part.json"
         if not info_file.exists():
+            continue
+        if (part_dir / CELLS_FILE).exists():   # a DisLib part: its own section (dislib_section)
             continue
         info = json.loads(info_file.read_text())
         runs = {}
@@ -423,7 +426,7 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
                  f"{c.steps} | {c.seeds} |"
                  for c in probed.itertuples() if c.metric.startswith("r2")]
     text += ["", *short_cell_curves(evidence, cells, parts_spec)]
-    missing = [name for name in parts_spec if name not in {p["part"] for p in parts}]
+    missing = [name for name in parts_spec if not (evidence / "parts" / name / "part.json").exists()]
     if missing:
         text += ["", f"Parts not run yet: {', '.join(missing)} (`snakemake --cores all validation_part --config validation_part='{{name: <part>}}'`)."]
     findings = sweep_findings(evidence)
@@ -432,8 +435,10 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
     for name in ("budget_plan.md", "investigation.md"):   # the budget per row, then why cells are short
         if (evidence / name).exists():
             text += ["", (evidence / name).read_text().strip()]
-    # Table 4's dSprites row, then its investigations (benchmarks/validate_dislib_dsprites.py --name)
-    for dislib in sorted(evidence.glob("dislib_dsprites*.md"), key=lambda f: (f.stem != "dislib_dsprites", f.stem)):
-        text += ["", dislib.read_text().strip()]
+    # Table 4's dSprites row, then its investigations: the DisLib parts, from their committed cells
+    dislib_parts = [d for d in (evidence / "parts").iterdir() if (d / CELLS_FILE).exists() and (d / "part.json").exists()]
+    dislib_parts.sort(key=lambda d: (json.loads((d / "part.json").read_text()).get("investigation", False), d.name))
+    for part_dir in dislib_parts:
+        text += ["", *dislib_section(part_dir)]
     out_md.write_text("\n".join(text) + "\n")
     print("\n".join(text))

@@ -166,6 +166,25 @@ def test_a_part_at_the_new_budget_supersedes_the_earlier_one(evidence, tmp_path)
         PARTS / "d10" / "table3.runs.csv").affine_r2_z.mean())
 
 
+def test_a_part_may_supersede_the_column_parts_its_rows_were_split_into(tmp_path):
+    """d = 20's Table 2 row ran at 3000 steps as one part per column; its rerun at the new budget,
+    both columns in one part, supersedes both."""
+    from identifiability.validation.report import collect_parts
+
+    root = tmp_path / "columns"
+    for column in ("o", "a"):
+        _column_part(PARTS / "d10", root / "parts" / f"d10_{column}", f"d10_{column}", column)
+    newer = root / "parts" / "d10_budget"
+    shutil.copytree(PARTS / "d10", newer)
+    info = json.loads((newer / "part.json").read_text())
+    (newer / "part.json").write_text(json.dumps({**info, "part": "d10_budget"}))
+    spec = {"d10_o": {}, "d10_a": {}, "d10_budget": {"supersedes": ["d10_o", "d10_a"]}}
+    found, attempts, _ = collect_parts(root, spec)
+    table2 = found[(found.table == "table2") & (found.setting == '{"d": 10}')]
+    assert set(table2.part) == {"d10_budget"} and {"r2_o_z", "r2_a_z"} <= set(table2.metric)
+    assert {"d10_o", "d10_a"} <= set(attempts.part)
+
+
 def test_a_part_that_extends_another_pools_its_seeds_into_the_same_cells(tmp_path):
     """A part run in two sittings: the second's seeds join the first's cells (mean and seed count
     over both), its curves join the short-cell table, and it adds no cells of its own."""

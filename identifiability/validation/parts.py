@@ -29,8 +29,10 @@ def load_parts(path: str | Path = PARTS_FILE) -> dict:
     parts = data["parts"]
     for name, spec in parts.items():
         for key in ("supersedes", "extends"):
-            if spec.get(key) and spec[key] not in parts:
-                raise ConfigError(f"config key parts.{name}.{key}: {spec[key]!r} is not a part of {path}")
+            named = spec.get(key) or []
+            for other in [named] if isinstance(named, str) else named:
+                if other not in parts:
+                    raise ConfigError(f"config key parts.{name}.{key}: {other!r} is not a part of {path}")
         base = parts.get(spec.get("extends"), {})
         if base and any(base.get(k) != spec.get(k) for k in ("where", "sweep", "axes", "dislib", "tables", "columns", "train", "investigation")):
             raise ConfigError(f"config key parts.{name}.extends: {spec['extends']!r} runs other rows or another "

@@ -135,8 +135,9 @@ def collect_parts(evidence: Path, parts_spec: dict | None = None) -> tuple[pd.Da
         old = spec.get("supersedes")
         if part not in done or old is None:
             continue
+        old = [old] if isinstance(old, str) else old
         newer = set(zip(*(found[found.part == part][k] for k in ("table", "setting", "metric"))))
-        replaced = found.part.eq(old) & pd.Series(list(zip(found.table, found.setting, found.metric))).isin(newer)
+        replaced = found.part.isin(old) & pd.Series(list(zip(found.table, found.setting, found.metric))).isin(newer)
         earlier = found[replaced].assign(base_mean=float("nan"))
         probed = pd.concat([probed, earlier], ignore_index=True) if len(probed) else earlier.reset_index(drop=True)
         found = found[~replaced].reset_index(drop=True)

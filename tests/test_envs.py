@@ -135,7 +135,7 @@ def test_every_rule_that_runs_a_command_names_the_conda_env(smk):
 
 def test_the_release_is_citable_and_licensed():
     """CITATION.cff (Citation File Format 1.2) cites the paper and names this package's version,
-    as the CHANGELOG's latest entry does; the LICENSE is the MIT licence the README names."""
+    as the CHANGELOG's latest release does (above it, an "Unreleased" entry may gather what comes next); the LICENSE is the MIT licence the README names."""
     from identifiability import __version__
 
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
@@ -146,7 +146,7 @@ def test_the_release_is_citable_and_licensed():
     paper = cff["preferred-citation"]
     assert paper["title"] == "Cross-Entropy Is All You Need To Invert the Data Generating Process"
     assert paper["authors"][0]["family-names"] == "Reizinger" and paper["year"] == 2025
-    latest = re.search(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
+    latest = re.search(r"^## (?!Unreleased)(\S+)", (ROOT / "CHANGELOG.md").read_text(), re.M).group(1)
     assert latest == __version__
     assert (ROOT / "LICENSE").read_text().startswith("MIT License") and cff["license"] == "MIT"
     assert "MIT" in (ROOT / "README.md").read_text()

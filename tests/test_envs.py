@@ -135,7 +135,8 @@ def test_every_rule_that_runs_a_command_names_the_conda_env(smk):
 
 def test_the_release_is_citable_and_licensed():
     """CITATION.cff (Citation File Format 1.2) cites the paper and names this package's version,
-    as the CHANGELOG's latest release does (above it, an "Unreleased" entry may gather what comes next); the LICENSE is the MIT licence the README names."""
+    as the CHANGELOG's latest release does (above it, an "Unreleased" entry may gather what comes
+    next); the LICENSE is the MIT licence the README names."""
     from identifiability import __version__
 
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())

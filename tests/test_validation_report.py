@@ -252,3 +252,21 @@ def test_snakemake_target_rebuilds_the_report_from_the_committed_evidence_alone(
     rebuilt = workflow_copy / "docs" / "validation" / "paper_tables.csv"
     assert rebuilt.read_text() == (REPO / "docs" / "validation" / "paper_tables.csv").read_text()
     assert "Summary, over 58 distinct comparable cells" in (workflow_copy / "docs" / "validation.md").read_text()
+
+
+def test_every_cell_still_short_lists_each_measured_attempt(evidence):
+    """The d = 10 row at 3000 steps (part d10) is short or inconclusive in Table 3; the investigation
+    d10_long ran the same cell at 9000 steps: the cell's line names both, and counts two attempts."""
+    from identifiability.validation.report import all_cells, collect_parts, open_cell_attempts
+
+    spec = {"d10": {}, "d10_long": {"train": {"steps": 9000}, "seeds": [0], "investigation": True}}
+    found, probed, _ = collect_parts(evidence, spec)
+    cells = all_cells(found)
+    lines = open_cell_attempts(cells, probed, spec)
+    table3 = [line for line in lines if line.startswith("| table3 | `{\"d\": 10}` | r2_z")]
+    assert len(table3) == 1
+    assert "`d10` (3000 steps, 5 seeds)" in table3[0] and "`d10_long` (9000 steps, 1 seed)" in table3[0]
+    assert table3[0].endswith("| 2 |")
+    matched = cells[(cells.verdict == "match") & cells.metric.str.startswith("r2")]
+    assert not any(f"`{c.setting}` | {c.metric} |" in line for c in matched.itertuples()
+                   for line in lines if line.startswith(f"| {c.table} "))

@@ -270,6 +270,38 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame, parts_spec: dict | No
     return out + [""]
 
 
+def _recipe(part: str, steps, seeds, parts_spec: dict) -> str:
+    """A part's training budget in words: its steps, what else its ``train`` override changes, seeds."""
+    train = {k: v for k, v in (parts_spec.get(part, {}).get("train") or {}).items() if k != "steps"}
+    return ", ".join([f"{steps} steps", *(f"{k} {v}" for k, v in train.items()),
+                      f"{seeds} seed{'' if seeds == 1 else 's'}"])
+
+
+def open_cell_attempts(cells: pd.DataFrame, probed: pd.DataFrame, parts_spec: dict | None = None) -> list[str]:
+    """Every distinct R² cell still short or inconclusive, with each measured attempt at it: the
+    part at the paper config's budget, then every investigation or superseded part that ran the same
+    cell (another budget, lr, schedule, or fewer seeds), and how many attempts that makes."""
+    parts_spec = parts_spec or {}
+    open_ = cells[cells.verdict.isin(["short", "inconclusive"]) & cells.metric.str.startswith("r2")
+                  & (cells.reuses.fillna("") == "")]
+    if not len(open_):
+        return []
+    out = ["### Cells still short or inconclusive: every measured attempt", "",
+           "The attempt at the paper config's budget first (the cell's verdict), then the other parts that ran "
+           "the same cell; why they stay short is in the section on what was measured below.", "",
+           "| table | setting | metric | paper | at the config's budget | other attempts | attempts |",
+           "|---|---|---|---|---|---|---|"]
+    for c in open_.itertuples():
+        same = probed[(probed.table == c.table) & (probed.setting == c.setting) & (probed.metric == c.metric)] \
+            if len(probed) else probed
+        others = [f"`{a.part}` ({_recipe(a.part, a.steps, a.seeds, parts_spec)}): {a.ours_mean:.1f} {a.verdict}"
+                  for a in same.itertuples()]
+        out.append(f"| {c.table} | `{c.setting}` | {c.metric} | {c.paper_mean:.1f} | `{c.part}` "
+                   f"({_recipe(c.part, c.steps, c.seeds, parts_spec)}): {c.ours_mean:.1f} **{c.verdict}** | "
+                   f"{'; '.join(others) or '--'} | {1 + len(others)} |")
+    return out + [""]
+
+
 def sweep_findings(evidence: Path) -> list[str]:
     """Markdown: per sweep part (Appendix D), its sweep's table and the paper's stated findings
     checked, computed again from the part's committed runs (identifiability/synthetic/sweeps.py,
@@ -426,6 +458,7 @@ def write_report(evidence: Path, out_md: Path, parts_spec: dict) -> None:
                  f"{'--' if math.isnan(c.base_mean) else f'{c.base_mean:.1f}'} | {c.paper_mean:.1f} | {c.verdict} | "
                  f"{c.steps} | {c.seeds} |"
                  for c in probed.itertuples() if c.metric.startswith("r2")]
+    text += ["", *open_cell_attempts(cells, probed, parts_spec)]
     text += ["", *short_cell_curves(evidence, cells, parts_spec)]
     missing = [name for name in parts_spec if not (evidence / "parts" / name / "part.json").exists()]
     if missing:

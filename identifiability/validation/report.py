@@ -224,13 +224,18 @@ def _part_csv(evidence: Path, parts: list[str], name: str) -> pd.DataFrame:
     return frame
 
 
+def open_r2_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The distinct R² cells (not reusing another cell's runs) whose verdict is short or inconclusive."""
+    return cells[cells.verdict.isin(["short", "inconclusive"]) & cells.metric.str.startswith("r2")
+                 & (cells.reuses.fillna("") == "")]
+
+
 def short_cell_curves(evidence: Path, cells: pd.DataFrame, parts_spec: dict | None = None) -> list[str]:
     """For every short R² cell: its run's affine probe R² of z (logged during training, on fresh
     samples) at two thirds of the budget and at the end, mean over seeds, and how many seeds still
     gained over the last third. A curve still rising when the cosine schedule has brought the
     learning rate to zero says the budget ends before the optimisation does."""
-    short = cells[cells.verdict.isin(["short", "inconclusive"]) & cells.metric.str.startswith("r2")
-                  & (cells.reuses.fillna("") == "")]
+    short = open_r2_cells(cells)
     if not len(short):
         return []
     out = ["### Short and inconclusive cells: the training curve at the end of the budget", "",
@@ -282,8 +287,7 @@ def open_cell_attempts(cells: pd.DataFrame, probed: pd.DataFrame, parts_spec: di
     part at the paper config's budget, then every investigation or superseded part that ran the same
     cell (another budget, lr, schedule, or fewer seeds), and how many attempts that makes."""
     parts_spec = parts_spec or {}
-    open_ = cells[cells.verdict.isin(["short", "inconclusive"]) & cells.metric.str.startswith("r2")
-                  & (cells.reuses.fillna("") == "")]
+    open_ = open_r2_cells(cells)
     if not len(open_):
         return []
     out = ["### Cells still short or inconclusive: every measured attempt", "",

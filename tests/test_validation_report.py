@@ -270,3 +270,12 @@ def test_every_cell_still_short_lists_each_measured_attempt(evidence):
     matched = cells[(cells.verdict == "match") & cells.metric.str.startswith("r2")]
     assert not any(f"`{c.setting}` | {c.metric} |" in line for c in matched.itertuples()
                    for line in lines if line.startswith(f"| {c.table} "))
+
+
+def test_a_cell_over_fewer_seeds_than_the_paper_says_how_many():
+    from identifiability.validation.report import _cell_text
+
+    cell = pd.Series({"verdict": "match", "ours_mean": 99.1, "ours_std": 0.1, "paper_mean": 98.7, "reuses": "",
+                      "seeds": 5})
+    assert "seeds" not in _cell_text("r2_o_z", cell)
+    assert "99.1 ± 0.1 (3 seeds) / 98.7" in _cell_text("r2_o_z", cell.copy().replace({5: 3}))

@@ -28,6 +28,7 @@ TABLE_KEYS = {spec["name"]: key for key, spec in paper.PAPER_TABLES.items()}   #
 METRIC_ORDER = {"table2_diet": ["r2_o_z", "r2_o_w", "mae_o_z", "mae_o_w", "r2_a_z", "r2_a_w"],
                 "table3_supervised": ["r2_z"]}
 METRIC_ORDER["table5_cluster_marginal"] = METRIC_ORDER["table2_diet"]
+PAPER_SEEDS = 5   # the paper's tables are over 5 seeds; a cell over fewer says how many
 
 
 def _resolved(layout: dict, long: pd.DataFrame) -> dict:
@@ -367,7 +368,8 @@ def _cell_text(metric: str, c: pd.Series) -> str:
     digits = 1 if metric.startswith("r2") else 3
     std = "" if math.isnan(c.ours_std) else f" ± {c.ours_std:.{digits}f}"
     reused = " (same runs as above)" if isinstance(c.reuses, str) and c.reuses else ""
-    return f"{c.ours_mean:.{digits}f}{std} / {c.paper_mean:.{digits}f} · **{c.verdict}**{reused}"
+    seeds = "" if c.seeds == PAPER_SEEDS else f" ({int(c.seeds)} seed{'' if c.seeds == 1 else 's'})"
+    return f"{c.ours_mean:.{digits}f}{std}{seeds} / {c.paper_mean:.{digits}f} · **{c.verdict}**{reused}"
 
 
 def markdown_tables(cells: pd.DataFrame) -> list[str]:
@@ -375,7 +377,7 @@ def markdown_tables(cells: pd.DataFrame) -> list[str]:
     for name, key in TABLE_KEYS.items():
         sub = cells[cells.table == name]
         metrics = METRIC_ORDER[key]
-        out += [f"### {name}", "", "ours (mean ± std over seeds) / paper · verdict; R² in %, std in points", "",
+        out += [f"### {name}", "", f"ours (mean ± std over {PAPER_SEEDS} seeds unless it says fewer) / paper · verdict; R² in %, std in points", "",
                 "| setting | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
         for setting in dict.fromkeys(sub.setting):
             row = sub[sub.setting == setting].set_index("metric")

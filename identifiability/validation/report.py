@@ -276,11 +276,15 @@ def short_cell_curves(evidence: Path, cells: pd.DataFrame, parts_spec: dict | No
     return out + [""]
 
 
+def _seeds_text(seeds) -> str:
+    return f"{int(seeds)} seed{'' if seeds == 1 else 's'}"
+
+
 def _recipe(part: str, steps, seeds, parts_spec: dict) -> str:
     """A part's training budget in words: its steps, what else its ``train`` override changes, seeds."""
     train = {k: v for k, v in (parts_spec.get(part, {}).get("train") or {}).items() if k != "steps"}
     return ", ".join([f"{steps} steps", *(f"{k} {v}" for k, v in train.items()),
-                      f"{seeds} seed{'' if seeds == 1 else 's'}"])
+                      _seeds_text(seeds)])
 
 
 def open_cell_attempts(cells: pd.DataFrame, probed: pd.DataFrame, parts_spec: dict | None = None) -> list[str]:
@@ -368,7 +372,7 @@ def _cell_text(metric: str, c: pd.Series) -> str:
     digits = 1 if metric.startswith("r2") else 3
     std = "" if math.isnan(c.ours_std) else f" ± {c.ours_std:.{digits}f}"
     reused = " (same runs as above)" if isinstance(c.reuses, str) and c.reuses else ""
-    seeds = "" if c.seeds == PAPER_SEEDS else f" ({int(c.seeds)} seed{'' if c.seeds == 1 else 's'})"
+    seeds = "" if c.seeds == PAPER_SEEDS else f" ({_seeds_text(c.seeds)})"
     return f"{c.ours_mean:.{digits}f}{std}{seeds} / {c.paper_mean:.{digits}f} · **{c.verdict}**{reused}"
 
 
